@@ -152,6 +152,8 @@ class Evaluation(Record):
     method: Id = Field(description="the method evaluated")
     dataset: Id | None = Field(None, description="the dataset used (absent when the target is a benchmark test set)")
     benchmark: Id | None = Field(None, description="the benchmark, when evaluated against a benchmark's test set")
+    test_sets: list[Id] = Field(default_factory=list,
+                                description="datasets making up the benchmark's composite test set")
     role: Literal["train", "test", "finetune", "benchmark"] = Field(description="how the data was used")
     metric: str | None = Field(None, description="metric name, e.g. 'Dice (5-fold CV)'")
     value: float | None = Field(None, description="reported value, absent when the source gives none")

@@ -132,7 +132,8 @@ REFERENCES: dict[str, dict[str, str]] = {
     "method": {"organizations": "organization", "task": "task", "toolbox": "toolbox"},
     "benchmark": {"organizations": "organization", "includes": "dataset", "task": "task",
                   "modality": "modality"},
-    "evaluation": {"method": "method", "dataset": "dataset", "benchmark": "benchmark"},
+    "evaluation": {"method": "method", "dataset": "dataset", "benchmark": "benchmark",
+                   "test_sets": "dataset"},
     "toolbox": {"organizations": "organization"},
 }
 

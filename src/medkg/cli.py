@@ -1,0 +1,185 @@
+"""The `medkg` command: thin, parses arguments and calls the modules.
+
+Exit codes: 0 ok, 1 bad input (any MedkgError: the message names the file, record and field),
+2 usage (click's own).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import paths
+from .errors import MedkgError
+
+log = logging.getLogger("medkg")
+
+RESULT_FORMATS = ("table", "json", "csv", "tsv", "xml", "ttl", "nt")
+EXPORT_FORMATS = ("ttl", "nt", "nq", "jsonld", "rdfxml")
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+
+
+def _progress(message: str) -> None:
+    click.echo(f"  {message}", err=True)
+
+
+class MedkgGroup(click.Group):
+    """Turns MedkgError into one clear line and exit 1 for every command."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except MedkgError as exc:
+            errors = getattr(exc, "errors", None)
+            violations = getattr(exc, "violations", None)
+            if violations:
+                for v in violations:
+                    click.echo(f"error: {v.line()}", err=True)
+                click.echo(f"error: {len(violations)} SHACL violation(s); the store was not changed",
+                           err=True)
+            elif errors:
+                for error in errors:
+                    click.echo(f"error: {error}", err=True)
+                click.echo(f"error: {len(errors)} error(s) in the records; nothing was built", err=True)
+            else:
+                click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+
+
+data_option = click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
+                           default=None, help="records folder (default: the project's data/)")
+store_option = click.option("--store", "store_dir", type=click.Path(path_type=Path), default=None,
+                            envvar="MEDKG_STORE", show_envvar=True,
+                            help="store folder (default: the project's var/store)")
+
+
+@click.group(cls=MedkgGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="more log output (-vv for debug)")
+@click.version_option(package_name="medkg")
+def main(verbose: int) -> None:
+    """medkg: a knowledge graph and SPARQL endpoint of public medical AI datasets."""
+    _setup_logging(verbose)
+
+
+@main.command()
+@data_option
+@store_option
+def build(data_dir: Path | None, store_dir: Path | None) -> None:
+    """Load data/, convert to RDF, validate with SHACL and switch the store to the new build."""
+    from .build import build as run_build
+
+    store_dir = store_dir or paths.default_store_dir()
+    result = run_build(data_dir, store_dir, progress=_progress)
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(result.counts.items()))
+    click.echo(f"built {result.build_id}: {result.triples} triples ({counts}) in {store_dir}")
+
+
+@main.command()
+@data_option
+def validate(data_dir: Path | None) -> None:
+    """Check every record and the whole graph against the shapes; exit 1 on any violation."""
+    from .build import check
+
+    result = check(data_dir, progress=_progress)
+    for violation in result.violations:
+        click.echo(violation.line())
+    if result.violations:
+        click.echo(f"{len(result.violations)} SHACL violation(s)", err=True)
+        sys.exit(1)
+    click.echo(f"valid: {result.triples} triples, 0 violations")
+
+
+@main.command()
+@store_option
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice(RESULT_FORMATS), default="table", show_default=True)
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="parameter of a named query (repeatable)")
+def query(store_dir: Path | None, query: str, fmt: str, params: tuple[str, ...]) -> None:
+    """Run QUERY: SPARQL text, a path to a .rq file, or the name of a query in queries/."""
+    from .console import run_query
+
+    run_query(store_dir or paths.default_store_dir(), query, fmt, params)
+
+
+@main.command()
+@store_option
+@click.option("--format", "fmt", required=True, help="ttl, nt, nq, jsonld or rdfxml")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="file to write (default: standard output)")
+def export(store_dir: Path | None, fmt: str, output: Path | None) -> None:
+    """Write the whole graph of the current build in an RDF format."""
+    from .console import export_store
+
+    export_store(store_dir or paths.default_store_dir(), fmt, output)
+
+
+@main.command()
+@store_option
+@data_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="address to bind")
+@click.option("--port", default=8000, show_default=True, type=int, help="port (0 picks a free one)")
+@click.option("--workers", default=2, show_default=True, type=int, help="worker processes")
+@click.option("--timeout", default=30.0, show_default=True, type=float, help="query time limit in seconds")
+@click.option("--no-build", is_flag=True, help="serve the existing store even if data/ is newer")
+def serve(store_dir: Path | None, data_dir: Path | None, host: str, port: int, workers: int,
+          timeout: float, no_build: bool) -> None:
+    """Serve the SPARQL endpoint and linked-data pages (building the store first if needed)."""
+    from .build import build as run_build
+    from .build import store_is_stale
+    from .server import serve as run_server
+
+    store_dir = store_dir or paths.default_store_dir()
+    data_dir = data_dir or paths.data_dir()
+    if not no_build and store_is_stale(data_dir, store_dir):
+        click.echo("store missing or older than data/: building it first", err=True)
+        result = run_build(data_dir, store_dir, progress=_progress)
+        click.echo(f"built {result.build_id}: {result.triples} triples", err=True)
+    run_server(store_dir, host=host, port=port, workers=workers, timeout=timeout)
+
+
+@main.group(name="import")
+def import_group() -> None:
+    """Make or update records in data/ from an external source."""
+
+
+def _report(report, name: str) -> None:
+    for line in report.summary_lines():
+        click.echo(line)
+    target = paths.project_root() / "reports" / f"import-{name}.md"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    report.write(target)
+    click.echo(f"report: {target}")
+
+
+@import_group.command(name="awesome")
+@click.argument("source", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@data_option
+@click.option("--dry-run", is_flag=True, help="report what would change; write nothing")
+def import_awesome(source: Path, data_dir: Path | None, dry_run: bool) -> None:
+    """Import the Awesome-Medical-Dataset list from a checkout at SOURCE."""
+    from .importer.awesome import import_awesome as run
+
+    _report(run(source, data_dir or paths.data_dir(), dry_run=dry_run), "awesome")
+
+
+@import_group.command(name="evaluations")
+@click.argument("source", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@data_option
+@click.option("--dry-run", is_flag=True, help="report what would change; write nothing")
+def import_evaluations(source: Path, data_dir: Path | None, dry_run: bool) -> None:
+    """Import method, benchmark and evaluation facts (CSV files) from SOURCE."""
+    from .importer.evaluations import import_evaluations as run
+
+    _report(run(source, data_dir or paths.data_dir(), dry_run=dry_run), "evaluations")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
