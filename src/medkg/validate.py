@@ -15,6 +15,7 @@ from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import SH
 
 from . import paths
+from .errors import MedkgError
 from .records import Catalog
 
 log = logging.getLogger(__name__)
@@ -34,16 +35,21 @@ class Violation:
         return f"{self.file}: {self.record}: {self.path}: {self.message}"
 
 
+def _parse_turtle(path: Path, what: str) -> Graph:
+    if not path.is_file():
+        raise MedkgError(f"{path}: {what} file missing")
+    try:
+        return Graph().parse(path, format="turtle")
+    except Exception as exc:  # noqa: BLE001 - rdflib raises many parser error types
+        raise MedkgError(f"{path}: cannot parse the {what}: {exc}") from exc
+
+
 def load_shapes(path: Path | None = None) -> Graph:
-    g = Graph()
-    g.parse(path or paths.shapes_file(), format="turtle")
-    return g
+    return _parse_turtle(Path(path or paths.shapes_file()), "SHACL shapes")
 
 
 def load_ontology(path: Path | None = None) -> Graph:
-    g = Graph()
-    g.parse(path or paths.ontology_file(), format="turtle")
-    return g
+    return _parse_turtle(Path(path or paths.ontology_file()), "ontology")
 
 
 def _locate(focus: str, catalog: Catalog | None) -> tuple[str, str]:
