@@ -79,3 +79,62 @@ class NotAcceptable(MedkgError):
 
 class QueryTimeout(MedkgError):
     status = 503
+
+
+# --- HTTP endpoint errors (SPARQL protocol); the web renders every MedkgError by .status ---
+
+
+class BadFormat(MedkgError):
+    """An unknown ``?format=`` value."""
+
+
+class FormatNotAcceptable(NotAcceptable):
+    """No format fits the request's Accept / ``?format=``; ``acceptable`` lists media types."""
+
+    def __init__(self, message: str, acceptable: list[str] | None = None):
+        super().__init__(message)
+        self.acceptable = list(acceptable or [])
+
+
+class BadRequest(MedkgError):
+    """A malformed protocol request: no query, two queries, bad encoding, bad graph IRI."""
+
+
+class QuerySyntaxError(QueryError):
+    """The query does not parse; ``line``/``column`` locate the error when known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.line, self.column = line, column
+
+
+class UpdateRefused(MedkgError):
+    """SPARQL Update sent to the read-only endpoint."""
+
+    status = 403
+
+
+class ServiceRefused(MedkgError):
+    """A SERVICE call to an endpoint not allowed by the configuration."""
+
+    status = 403
+
+
+class UnsupportedMediaType(MedkgError):
+    status = 415
+
+
+class RequestTooLarge(MedkgError):
+    status = 413
+
+
+class ResultTooLarge(MedkgError):
+    """A result whose serialization exceeds the configured byte limit (add a LIMIT)."""
+
+    status = 422
+
+
+class EndpointUnavailable(MedkgError):
+    """The query executor could not be started (store missing or unreadable)."""
+
+    status = 503
