@@ -44,6 +44,7 @@ class Job:
     default_graphs: tuple[str, ...] | None = None  # None: as the query (FROM) or the store says
     named_graphs: tuple[str, ...] | None = None
     union_default_graph: bool = False
+    base_iri: str | None = None  # relative IRIs in the query resolve against it
     max_rows: int = 10_000
     max_bytes: int = 32 * 1024 * 1024
 
@@ -307,7 +308,7 @@ def _execute(store, job: Job) -> dict:
 
     from .results import serialize
 
-    options: dict = {}
+    options: dict = {"base_iri": job.base_iri}
     if job.default_graphs is not None or job.named_graphs is not None:
         options["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
         options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]

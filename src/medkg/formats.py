@@ -163,6 +163,8 @@ def _quality(fmt: Format, ranges: list[MediaRange]) -> tuple[float, int]:
         if not matches:
             continue
         spec, q = max(matches)  # the most specific range wins, even with a lower q
+        if spec == 3 and q == 0:
+            return (0.0, 0)  # refused by name: no alias brings it back
         best = max(best, (q, spec))
     return best
 

@@ -128,10 +128,11 @@ def query() -> Response:
         fmt = negotiate(request.headers.get("Accept"), preq.format_param, inspection.kind)
     job = Job(query=preq.query, format_key=fmt.key if fmt else None,
               default_graphs=preq.default_graphs, named_graphs=preq.named_graphs,
-              union_default_graph=settings.union_default_graph, max_rows=settings.max_rows,
+              union_default_graph=settings.union_default_graph, base_iri=request.base_url,
+              max_rows=settings.max_rows,
               max_bytes=settings.max_result_bytes)
     key = (job.query, job.format_key, job.default_graphs, job.named_graphs,
-           job.union_default_graph, job.max_rows, job.max_bytes)
+           job.union_default_graph, job.base_iri, job.max_rows, job.max_bytes)
     cacheable = inspection.cacheable and fmt is not None
     answer, status = None, "off"
     if cacheable:
