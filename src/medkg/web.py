@@ -25,7 +25,7 @@ from .executor import Executor, ResultCache
 from .formats import Kind, negotiate
 
 #: blueprints every app registers, as "module:attribute"; add yours here
-BLUEPRINTS: list[str] = ["medkg.sparql:bp"]
+BLUEPRINTS: list[str] = ["medkg.sparql:bp", "medkg.urls:bp"]
 
 EXPOSED_HEADERS = "ETag, X-Medkg-Build, X-Medkg-Rows, X-Medkg-Truncated, X-Medkg-Cache"
 
