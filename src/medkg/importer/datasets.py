@@ -292,7 +292,7 @@ def build_dataset(ident: str, row: RowFacts | None, page: PageFacts | None, ctx:
         labels.append(LabelClass(name=label_name, anatomy=hit, case_count=count))
     formats = []
     for f in split_terms(meta.get("format", "")):
-        f = f.strip(" .`*")
+        f = f.strip(" `*").rstrip(".")
         if f and f != "-" and f not in formats:
             formats.append(f)
     languages: list[str] = []
