@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, request
 from werkzeug.datastructures import MultiDict
 
 from . import guard
@@ -181,8 +181,9 @@ def service_description() -> Response:
     fmt = negotiate(request.headers.get("Accept"), args.get("format"), (Kind.GRAPH, Kind.HTML))
     ep = endpoint()
     if fmt.key == "html":
-        html = render_template("query.html", endpoint=request.base_url, query=EXAMPLE_QUERY,
-                               build=ep.executor.build())
+        from .querypage import render  # the query page for people (named-query examples)
+
+        html = render(endpoint=request.base_url, build=ep.executor.build())
         response = Response(html, content_type=fmt.content_type)
     else:
         response = Response(ox.serialize(_sd_triples(ep), format=fmt.rdf),

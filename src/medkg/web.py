@@ -27,6 +27,7 @@ from .formats import Kind, negotiate
 #: blueprints every app registers, as "module:attribute"; add yours here
 BLUEPRINTS: list[str] = ["medkg.sparql:bp", "medkg.urls:bp"]
 BLUEPRINTS.append("medkg.browse:bp")  # /datasets (+ .json, .csv), /stats
+BLUEPRINTS.append("medkg.querypage:bp")  # /query
 
 EXPOSED_HEADERS = "ETag, X-Medkg-Build, X-Medkg-Rows, X-Medkg-Truncated, X-Medkg-Cache"
 
