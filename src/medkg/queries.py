@@ -12,6 +12,12 @@ pyoxigraph's ``substitutions``; values are never pasted into the query text. Typ
 integer, decimal, boolean, date, year, iri, or an entity kind (dataset, anatomy, modality,
 task, category, method, benchmark, challenge, platform, organization, toolbox), which takes
 an id and binds the entity's IRI.
+
+pyoxigraph substitutes only variables of the outer SELECT projection (any other is refused),
+and a sub-SELECT sees the value only if it projects the variable too: so each parameter is
+projected by the query (it shows in every row) and used outside sub-SELECTs. :func:`lint`
+checks the first rule; the expected-answer tests, run with non-default values, the second.
+Optional lines ``# example: key=value ...`` give parameter values the docs show.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from . import paths
-from .errors import BadParameter, MedkgError, QueryNotFound
+from .errors import BadParameter, MedkgError, QueryError, QueryNotFound
 from .models import ID_PATTERN
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -153,6 +159,9 @@ def to_term(param: Param, raw: str):
 
 def bind(query: NamedQuery, values: dict[str, str]) -> dict:
     """Typed substitutions for a named query from raw string values (defaults filled in)."""
+    problems = lint(query)
+    if problems:
+        raise QueryError(f"{query.path}: " + "; ".join(problems))
     known = {p.name for p in query.params}
     for name in values:
         if name not in known:
@@ -200,3 +209,100 @@ def _no_params(values: dict[str, str]) -> None:
     if values:
         raise BadParameter("--param is only for named queries with a header")
     return None
+
+
+# -- checks and documentation -----------------------------------------------------------------
+
+SELECT_CLAUSE = re.compile(r"\bSELECT\b(?P<projection>.*?)(?:\bWHERE\b|\{)", re.IGNORECASE | re.DOTALL)
+
+
+def body(query: NamedQuery) -> str:
+    """The query text without comment lines (a '#' inside an IRI or a string stays)."""
+    return "\n".join(line for line in query.text.splitlines() if not line.lstrip().startswith("#"))
+
+
+def lint(query: NamedQuery) -> list[str]:
+    """Problems that would make a parameter fail to bind: each one a message naming it."""
+    problems = []
+    text = body(query)
+    match = SELECT_CLAUSE.search(text)
+    projection = match["projection"] if match else ""
+    for param in query.params:
+        variable = re.compile(rf"[?$]{re.escape(param.name)}\b")
+        if not variable.search(text):
+            problems.append(f"{query.name}: parameter '{param.name}' is not used in the query")
+        elif projection.strip() == "*" or not variable.search(projection):
+            problems.append(f"{query.name}: parameter '{param.name}' is not in the outer SELECT "
+                            "projection (pyoxigraph substitutes projected variables only)")
+    return problems
+
+
+def examples(query: NamedQuery) -> list[dict[str, str]]:
+    """Parameter values to show: the defaults, then each '# example:' line."""
+    out = [{}]
+    for line in query.examples:
+        out.append(parse_params(line.split()))
+    return out
+
+
+def cli_call(query: NamedQuery, values: dict[str, str]) -> str:
+    args = "".join(f" --param {k}={v}" for k, v in values.items())
+    return f"medkg query {query.name}{args}"
+
+
+def http_path(query: NamedQuery, values: dict[str, str]) -> str:
+    from urllib.parse import urlencode
+
+    return f"/queries/{query.name}" + (f"?{urlencode(values)}" if values else "")
+
+
+def describe(query: NamedQuery) -> dict:
+    """A query as plain data (the /queries listing and the docs)."""
+    return {
+        "name": query.name,
+        "title": query.title,
+        "question": query.question,
+        "params": [{"name": p.name, "type": p.type, "default": p.default, "description": p.doc}
+                   for p in query.params],
+        "examples": [{"params": v, "cli": cli_call(query, v), "http": http_path(query, v)}
+                     for v in examples(query)],
+    }
+
+
+def render_docs(named: dict[str, NamedQuery] | None = None) -> str:
+    """docs/queries.md: every named query's title, question, parameters and example calls."""
+    named = discover() if named is None else named
+    lines = [
+        "# Named queries",
+        "",
+        "<!-- Generated from the headers of queries/*.rq by `medkg queries docs -o docs/queries.md`;",
+        "     do not edit by hand (a test checks this file is current). -->",
+        "",
+        "Competency questions over the medkg graph. Run one from the command line with",
+        "`medkg query NAME --param key=value` (formats: `--format table|json|csv|tsv|xml`) or over",
+        "HTTP with `GET /queries/NAME?key=value` (content negotiation as for `/sparql`:",
+        "`Accept` or `?format=`). `GET /queries` lists them. Parameters are typed and bound as RDF",
+        "terms, never pasted into the query text; an entity-typed parameter takes an id",
+        "(`abdomen`, `ct`, `synapse`) and binds the entity's IRI.",
+        "",
+        "| Query | Question |",
+        "|---|---|",
+    ]
+    for query in named.values():
+        lines.append(f"| [`{query.name}`](#{query.name}) | {query.question} |")
+    for query in named.values():
+        lines += ["", f"## {query.name}", "", f"**{query.title}.** {query.question}", ""]
+        if query.params:
+            lines += ["| Parameter | Type | Default | Description |", "|---|---|---|---|"]
+            for p in query.params:
+                default = f"`{p.default}`" if p.default is not None else "(required)"
+                lines.append(f"| `{p.name}` | {p.type} | {default} | {p.doc} |")
+        else:
+            lines.append("No parameters.")
+        lines += ["", "```sh"]
+        for values in examples(query):
+            lines.append(cli_call(query, values))
+        for values in examples(query):
+            lines.append(f"curl -H 'Accept: text/csv' 'http://127.0.0.1:8000{http_path(query, values)}'")
+        lines += ["```", "", f"Source: [`queries/{query.path.name}`](../queries/{query.path.name})"]
+    return "\n".join(lines) + "\n"
