@@ -109,16 +109,77 @@ def query(store_dir: Path | None, query: str, fmt: str, params: tuple[str, ...])
     run_query(store_dir or paths.default_store_dir(), query, fmt, params)
 
 
+@main.group(name="queries")
+def queries_group() -> None:
+    """The named queries in queries/: list them, write their documentation."""
+
+
+@queries_group.command(name="list")
+def queries_list() -> None:
+    """List the named queries with their parameters."""
+    from .queries import discover
+
+    for named in discover().values():
+        params = " ".join(f"{p.name}:{p.type}={p.default}" for p in named.params)
+        click.echo(f"{named.name}  {named.title}" + (f"  [{params}]" if params else ""))
+
+
+@queries_group.command(name="docs")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="file to write, e.g. docs/queries.md (default: standard output)")
+def queries_docs(output: Path | None) -> None:
+    """Write the named-query documentation (Markdown) generated from the query headers."""
+    from .queries import render_docs
+
+    text = render_docs()
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
 @main.command()
 @store_option
-@click.option("--format", "fmt", required=True, help="ttl, nt, nq, jsonld or rdfxml")
+@click.option("--format", "fmt", required=True,
+              help="ttl, nt, nq, jsonld or rdfxml (the whole graph); dcat, dcat-jsonld, croissant or void")
+@click.option("--dataset", default=None, help="with --format croissant: one dataset's document")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="file to write (default: standard output)")
-def export(store_dir: Path | None, fmt: str, output: Path | None) -> None:
-    """Write the whole graph of the current build in an RDF format."""
-    from .console import export_store
+def export(store_dir: Path | None, fmt: str, dataset: str | None, output: Path | None) -> None:
+    """Write the whole graph of the current build in an RDF format, or a standard export."""
+    from .console import export_standard, export_store
+    from .export import STANDARD_FORMATS
 
-    export_store(store_dir or paths.default_store_dir(), fmt, output)
+    if fmt in STANDARD_FORMATS:
+        export_standard(store_dir or paths.default_store_dir(), fmt, dataset, output)
+    else:
+        export_store(store_dir or paths.default_store_dir(), fmt, output)
+
+
+@main.command()
+@store_option
+@click.argument("ids", nargs=-1, required=True)
+def cite(store_dir: Path | None, ids: tuple[str, ...]) -> None:
+    """Print BibTeX for the datasets IDS."""
+    from .console import cite as run_cite
+
+    run_cite(store_dir or paths.default_store_dir(), list(ids))
+
+
+@main.command()
+@click.argument("old", required=False, type=click.Path(path_type=Path))
+@click.argument("new", required=False, type=click.Path(path_type=Path))
+@click.option("--previous", is_flag=True, help="compare the current build with the one before it")
+@store_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True)
+def diff(old: Path | None, new: Path | None, previous: bool, store_dir: Path | None, fmt: str) -> None:
+    """Datasets added, removed and changed between builds OLD and NEW (store folders or dumps)."""
+    from .console import diff as run_diff
+
+    run_diff(old, new, previous, store_dir or paths.default_store_dir(), fmt)
 
 
 @main.command()
