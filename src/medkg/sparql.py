@@ -128,7 +128,7 @@ def query() -> Response:
         fmt = negotiate(request.headers.get("Accept"), preq.format_param, inspection.kind)
     job = Job(query=preq.query, format_key=fmt.key if fmt else None,
               default_graphs=preq.default_graphs, named_graphs=preq.named_graphs,
-              union_default_graph=settings.union_default_graph, base_iri=request.base_url,
+              union_default_graph=settings.union_default_graph, base_iri=_endpoint_url(),
               max_rows=settings.max_rows,
               max_bytes=settings.max_result_bytes)
     key = (job.query, job.format_key, job.default_graphs, job.named_graphs,
@@ -158,6 +158,11 @@ def query() -> Response:
         response.headers["X-Medkg-Truncated"] = (
             f"true; limit={settings.max_rows}; the answer was cut to {answer.rows} rows")
     return _decorate(response, answer.build_id)
+
+
+def _endpoint_url() -> str:
+    """This endpoint's URL (werkzeug's base_url is slow: it IRI-decodes the whole URL)."""
+    return f"{request.scheme}://{request.host}{request.script_root}{request.path}"
 
 
 def _etag(build_id: str, key: tuple) -> str:
@@ -199,7 +204,7 @@ def _sd_triples(ep) -> list[ox.Triple]:
     service, dataset, graph = ox.BlankNode(), ox.BlankNode(), ox.BlankNode()
     triples = [
         ox.Triple(service, RDF_TYPE, sd("Service")),
-        ox.Triple(service, sd("endpoint"), ox.NamedNode(request.base_url)),
+        ox.Triple(service, sd("endpoint"), ox.NamedNode(_endpoint_url())),
         ox.Triple(service, sd("supportedLanguage"), sd("SPARQL11Query")),
         ox.Triple(service, sd("defaultDataset"), dataset),
         ox.Triple(dataset, RDF_TYPE, sd("Dataset")),
