@@ -82,6 +82,8 @@ def href(value: str) -> str:
         return section("ontology") + "#" + value[len(ONTOLOGY_NS):]
     if value == ONTOLOGY_IRI:
         return section("ontology")
+    if value == BASE_IRI:
+        return section("home")
     if value.startswith(BASE_IRI) and value[len(BASE_IRI):] in CONCEPT_KINDS:
         return scheme_path(value[len(BASE_IRI):])
     return value
