@@ -25,7 +25,7 @@ from .executor import Executor, ResultCache
 from .formats import Kind, negotiate
 
 #: blueprints every app registers, as "module:attribute"; add yours here
-BLUEPRINTS: list[str] = ["medkg.sparql:bp", "medkg.urls:bp"]
+BLUEPRINTS: list[str] = ["medkg.sparql:bp", "medkg.urls:bp", "medkg.pages:bp"]
 BLUEPRINTS.append("medkg.browse:bp")  # /datasets (+ .json, .csv), /stats
 BLUEPRINTS.append("medkg.querypage:bp")  # /query
 
