@@ -127,3 +127,31 @@ def export_store(store_dir: Path, fmt: str, output: Path | None) -> None:
         sys.stdout.buffer.flush()
     else:
         handle.dump(str(output), format=rdf_format, **kwargs)
+
+
+def export_standard(store_dir: Path, fmt: str, dataset: str | None, output: Path | None) -> None:
+    from .export import standard_export
+
+    handle, build = store.open_read_only(store_dir)
+    body = standard_export(handle, fmt, dataset=dataset, build_id=build.build_id)
+    if output is None:
+        sys.stdout.buffer.write(body)
+        sys.stdout.buffer.flush()
+    else:
+        output.write_bytes(body)
+
+
+def cite(store_dir: Path, ids: list[str]) -> None:
+    from .export.citations import bibtex_for_ids
+
+    handle, _ = store.open_read_only(store_dir)
+    click.echo(bibtex_for_ids(handle, ids), nl=False)
+
+
+def diff(old: Path | None, new: Path | None, previous: bool, store_dir: Path, fmt: str) -> None:
+    from .export import diff as diffs
+
+    if previous == bool(old or new) or (not previous and not (old and new)):
+        raise MedkgError("give OLD and NEW, or --previous (with --store)")
+    result = diffs.diff_previous(store_dir) if previous else diffs.diff_paths(old, new)
+    click.echo(diffs.render(result, fmt), nl=False)
