@@ -28,6 +28,7 @@ from .formats import Kind, negotiate
 BLUEPRINTS: list[str] = ["medkg.sparql:bp", "medkg.urls:bp", "medkg.pages:bp"]
 BLUEPRINTS.append("medkg.browse:bp")  # /datasets (+ .json, .csv), /stats
 BLUEPRINTS.append("medkg.querypage:bp")  # /query
+BLUEPRINTS.append("medkg.downloads:bp")  # /download/, /.well-known/void, /catalog, croissant, .bib
 
 EXPOSED_HEADERS = "ETag, X-Medkg-Build, X-Medkg-Rows, X-Medkg-Truncated, X-Medkg-Cache"
 
