@@ -45,6 +45,9 @@ class Job:
     named_graphs: tuple[str, ...] | None = None
     union_default_graph: bool = False
     base_iri: str | None = None  # relative IRIs in the query resolve against it
+    #: (variable name, pyoxigraph term) pairs bound by pyoxigraph ``substitutions``: the typed
+    #: parameters of a named query (medkg.queries.bind), never pasted into the query text
+    substitutions: tuple[tuple[str, object], ...] = ()
     max_rows: int = 10_000
     max_bytes: int = 32 * 1024 * 1024
 
@@ -314,6 +317,8 @@ def _execute(store, job: Job) -> dict:
         options["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
     elif job.union_default_graph:
         options["use_default_graph_as_union"] = True
+    if job.substitutions:
+        options["substitutions"] = {ox.Variable(name): term for name, term in job.substitutions}
     result = store.query(job.query, **options)
     out = serialize(result, job.format_key, max_rows=job.max_rows, max_bytes=job.max_bytes)
     return {"body": out.body, "format_key": out.format_key, "rows": out.rows,

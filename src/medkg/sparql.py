@@ -133,7 +133,17 @@ def query() -> Response:
               max_bytes=settings.max_result_bytes)
     key = (job.query, job.format_key, job.default_graphs, job.named_graphs,
            job.union_default_graph, job.base_iri, job.max_rows, job.max_bytes)
-    cacheable = inspection.cacheable and fmt is not None
+    return respond(job, key, cacheable=inspection.cacheable and fmt is not None)
+
+
+def respond(job: Job, key: tuple, *, cacheable: bool) -> Response:
+    """Run ``job`` (or answer from the cache, or 304 on a matching ETag) and make the response.
+
+    ``key`` identifies the answer within a build (everything the body depends on); the named
+    queries (medkg.named) answer through here too.
+    """
+    ep = endpoint()
+    settings = ep.settings
     answer, status = None, "off"
     if cacheable:
         build_id = ep.executor.build()["build_id"]
