@@ -29,6 +29,7 @@ BLUEPRINTS: list[str] = ["medkg.sparql:bp", "medkg.urls:bp", "medkg.pages:bp"]
 BLUEPRINTS.append("medkg.browse:bp")  # /datasets (+ .json, .csv), /stats
 BLUEPRINTS.append("medkg.querypage:bp")  # /query
 BLUEPRINTS.append("medkg.downloads:bp")  # /download/, /.well-known/void, /catalog, croissant, .bib
+BLUEPRINTS.append("medkg.named:bp")  # /queries, /queries/<name>: the named queries
 
 EXPOSED_HEADERS = "ETag, X-Medkg-Build, X-Medkg-Rows, X-Medkg-Truncated, X-Medkg-Cache"
 
