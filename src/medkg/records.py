@@ -21,6 +21,8 @@ from .models import MODELS, Concept, Dataset, Record, Vocabulary
 
 log = logging.getLogger(__name__)
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
+
 
 class CatalogErrors(MedkgError):
     """Several record errors at once."""
@@ -72,7 +74,7 @@ def read_yaml(path: Path) -> tuple[Any, str]:
     except UnicodeDecodeError as exc:
         raise RecordError(path, f"not UTF-8 text ({exc.reason})") from exc
     try:
-        return yaml.safe_load(text), text
+        return yaml.load(text, Loader=_Loader), text
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
