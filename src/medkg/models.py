@@ -8,6 +8,7 @@ that each resolves. No vocabulary list lives in this module: the lists are in da
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
@@ -252,6 +253,7 @@ class Vocabulary(Model):
 
 def slugify(text: str) -> str:
     """Turn a name into a record id: lowercase letters, digits and '-'."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     text = text.strip().lower().replace("&", " and ").replace("+", " plus ")
     text = re.sub(r"[^a-z0-9]+", "-", text)
     return text.strip("-") or "x"

@@ -164,15 +164,27 @@ def _labels(section: markdown.Section, facts: PageFacts) -> None:
     elif LABEL_HEADER.match(_key(table.header[0]) if table.header else ""):
         count_col = next((i for i, h in enumerate(table.header) if re.search(
             r"case|count|number of samples|samples|images", h, re.I)), None)
+        name_col = _name_column(table)
         for row in table.rows:
-            if not row.cells:
+            if len(row.cells) <= name_col:
                 continue
             count = parse_number(row.cells[count_col]) if count_col is not None and count_col < len(row.cells) else None
-            names.append((row.cells[0], count))
+            names.append((row.cells[name_col], count))
     for name, count in names:
         clean = re.sub(r"^\d+\s*[-.:]?\s+", "", markdown.strip_links(name)).strip(" *")
         if clean and not STAT_WORDS.fullmatch(clean) and len(clean) <= 80 and clean not in (n for n, _ in facts.labels):
             facts.labels.append((clean, count))
+
+
+def _name_column(table) -> int:
+    """The column that names the labels: the first whose values are mostly not numbers
+    (TotalSegmentator's tables start with a label number, then the organ name)."""
+    for i, header in enumerate(table.header):
+        values = [r.cells[i] for r in table.rows if len(r.cells) > i and r.cells[i].strip()]
+        numeric = sum(bool(re.fullmatch(r"[\d.,%\s]+", v)) for v in values)
+        if values and numeric * 2 < len(values) and not STAT_WORDS.fullmatch(header.strip()):
+            return i
+    return 0
 
 
 AUTHOR_LINE = re.compile(r"^[-*\s]*([^()\d:;]{2,60}?)\s*\((.+)\)\s*[.\u200b]*$")
