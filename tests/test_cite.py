@@ -122,6 +122,8 @@ def test_keys_are_made_unique():
 
 def test_malformed_given_bibtex_is_replaced():
     assert not citations.well_formed("@article{key\n title={x}}")
+    assert not citations.well_formed("@article{key,\n article number={1},\n title={x}}")
+    assert not citations.well_formed("@misc{key,\n title={x}}\n@misc{other,\n title={y}}")
     assert citations.well_formed("@article{key,\n title={x}}")
 
 

@@ -43,11 +43,45 @@ def balanced(text: str) -> bool:
     return depth == 0
 
 
+FIELD = re.compile(r"\s*[A-Za-z][\w-]*\s*=\s*")
+BARE = re.compile(r"[\w.:/-]+")
+
+
+def _value_end(text: str, i: int) -> int:
+    """End of the field value at ``i`` ({...}, "..." or a bare word); -1 when malformed."""
+    if i >= len(text):
+        return -1
+    if text[i] in "{\"":
+        depth = 0
+        for j in range(i, len(text)):
+            depth += (text[j] == "{") - (text[j] == "}")
+            if (text[i] == "{" and depth == 0) or (j > i and text[j] == '"' and depth == 0):
+                return j + 1
+        return -1
+    match = BARE.match(text, i)
+    return match.end() if match else -1
+
+
 def well_formed(text: str) -> bool:
-    """A single entry: ``@type{key,`` ... with balanced braces, closed at the end."""
-    stripped = text.strip()
-    return (bool(HEAD.match(stripped)) and balanced(stripped) and stripped.endswith("}")
-            and stripped.count("\n@") == 0)
+    """Exactly one entry ``@type{key, name = value, ...}`` that BibTeX tools can read."""
+    text = text.strip()
+    head = HEAD.match(text)
+    if not head or not balanced(text):
+        return False
+    i = head.end()
+    while True:
+        while i < len(text) and text[i] in " \t\r\n,":
+            i += 1
+        if i >= len(text):
+            return False
+        if text[i] == "}":
+            return i == len(text) - 1
+        name = FIELD.match(text, i)
+        if not name:
+            return False
+        i = _value_end(text, name.end())
+        if i < 0:
+            return False
 
 
 def escape(value: str) -> str:
