@@ -2,7 +2,7 @@
 
 :class:`DatasetFilter` is parsed from request arguments (``DatasetFilter.from_args``); a bad
 value is a :class:`~medkg.errors.BadParameter` (400) naming the parameter. Its structural part
-(category, anatomy and modality with narrower terms, task, dimensionality, year range, minimum
+(category, anatomy, modality and task, each with its narrower terms, dimensionality, year range, minimum
 cases, challenge, platform, licence) becomes one SPARQL query whose values are RDF terms built
 from validated ids and numbers (``VALUES`` blocks and typed literals), never request text. The
 free-text part (``q``) is matched in Python over a per-build :class:`Index` of names, aliases,
@@ -41,15 +41,18 @@ PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
 
 #: id facets: parameter -> (vocabulary or record kind, predicate path, narrower terms included)
 ID_FACETS: dict[str, tuple[str, str, bool]] = {
-    "category": ("category", "mkg:category", False),
+    "category": ("category", "mkg:category", True),
     "anatomy": ("anatomy", "mkg:anatomy", True),
     "modality": ("modality", "mkg:modality", True),
-    "task": ("task", "mkg:task", False),
+    "task": ("task", "mkg:task", True),
     "platform": ("platform", "mkg:hostedOn", False),
 }
 #: literal facets: parameter -> predicate
 LITERAL_FACETS: dict[str, str] = {"dimensionality": "mkg:dimensionality",
                                   "license": "mkg:licenseName"}
+#: facets over a concept scheme: a value counts (and matches) the narrower concepts too
+HIERARCHICAL: frozenset[str] = frozenset(
+    f for f, (_, _, narrower) in ID_FACETS.items() if narrower)
 FACETS: tuple[str, ...] = ("category", "modality", "anatomy", "task", "dimensionality",
                            "platform", "license", "challenge")
 SORTS: dict[str, str] = {"relevance": "asc", "name": "asc", "year": "desc", "cases": "desc"}
@@ -396,7 +399,7 @@ class Index:
         return self._up[key]
 
     def facet_values(self, entry: Entry, facet: str) -> Iterable[str]:
-        if facet in ("anatomy", "modality"):
+        if facet in HIERARCHICAL:
             out: set[str] = set()
             for ident in getattr(entry, facet):
                 out |= self.ancestors(facet, ident)

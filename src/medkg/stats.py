@@ -16,24 +16,26 @@ def _link(**filters) -> str:
     return search_path(**filters)
 
 
-def by_category(idx: Index) -> Series:
-    counts = Counter(c for e in idx.entries.values() for c in e.category)
-    bars = tuple(Bar(idx.label("category", c), n, _link(category=c))
-                 for c, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    return Series("category", "Datasets by category",
-                  "Number of datasets in each listing category; a dataset may be in several.",
-                  bars)
-
-
-def _hierarchical(idx: Index, scheme: str, top: int) -> Counter:
+def _hierarchical(idx: Index, scheme: str, top: int | None = None, *,
+                  roots: bool = False) -> Counter:
+    """Datasets per concept, narrower concepts counted under broader ones (as the filter)."""
     counts: Counter = Counter()
     for entry in idx.entries.values():
         for value in idx.facet_values(entry, scheme):
             counts[value] += 1
-    roots = {c.id for c in idx.concepts.get(scheme, {}).values() if not c.broader}
-    for root in roots:  # the roots (whole body, radiology...) would only say "everything"
-        counts.pop(root, None)
+    if not roots:  # the roots (whole body, radiology...) would only say "everything"
+        for root in (c.id for c in idx.concepts.get(scheme, {}).values() if not c.broader):
+            counts.pop(root, None)
     return Counter(dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:top]))
+
+
+def by_category(idx: Index) -> Series:
+    counts = _hierarchical(idx, "category", roots=True)
+    bars = tuple(Bar(idx.label("category", c), n, _link(category=c))
+                 for c, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return Series("category", "Datasets by category",
+                  "Number of datasets in each listing category, sub-categories counted under "
+                  "their parent; a dataset may be in several.", bars)
 
 
 def by_modality(idx: Index, top: int = 15) -> Series:
@@ -72,14 +74,18 @@ def by_year(idx: Index) -> tuple[Series, int]:
                   bars), unknown
 
 
-def _bin_label(low: int, high: int | None) -> str:
-    def short(n: int) -> str:
-        for size, suffix in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
-            if n >= size and n % size == 0:
-                return f"{n // size}{suffix}"
-        return str(n)
-    return f"{short(low)}+" if high is None else f"{short(low)}–{short(high - 1)}" \
-        if high - low > 1 else short(low)
+def _short(n: int) -> str:
+    for size, suffix in ((1_000_000_000, "G"), (1_000_000, "M"), (1_000, "k")):
+        if n >= size and n % size == 0:
+            return f"{n // size}{suffix}"
+    return str(n)
+
+
+def _bin_label(low: int, high: int) -> str:
+    """[low, high) as '1–9', '10–99', '100–999', then '1k–<10k' (round numbers stay short)."""
+    if high <= 1000:
+        return f"{low}–{high - 1}" if high - low > 1 else str(low)
+    return f"{_short(low)}–<{_short(high)}"
 
 
 def by_cases(idx: Index) -> tuple[Series, int]:
