@@ -19,6 +19,7 @@ from .formats import Kind, negotiate
 from .paths import BASE_IRI, ONTOLOGY_NS
 from .rdf import PREFIXES
 from .urls import KINDS, section
+from .web import endpoint
 
 log = logging.getLogger(__name__)
 bp = Blueprint("querypage", __name__)
@@ -148,8 +149,12 @@ def query_page() -> Response:
     if query is not None and not query.strip():
         query = None
     run = request.args.get("run", "true").lower() not in ("false", "0", "no")
+    try:
+        build = endpoint().executor.build()
+    except MedkgError:
+        build = None  # the page still loads; running a query will report the problem
     html = render(endpoint=section("sparql"), query=query, autorun=run and query is not None,
-                  example=request.args.get("example"))
+                  example=request.args.get("example"), build=build)
     response = Response(html, content_type="text/html; charset=utf-8")
     response.headers["Vary"] = "Accept"
     return response
