@@ -52,10 +52,24 @@ def merge(new: Record, old: Record) -> tuple[Record, list[str]]:
             data[name] = old_data[name]
     data["curated"] = old_data["curated"]
     data["notes"] = list(dict.fromkeys([*old_data["notes"], *data["notes"]]))
-    data["provenance"] = [p for p in old_data["provenance"] if p["source"] not in new_sources] + data["provenance"]
+    data["provenance"] = _merge_provenance(old_data["provenance"], data["provenance"], new_sources)
     if "listed_upstream" in data and "listed_upstream" in old.curated:
         data["listed_upstream"] = old_data["listed_upstream"]
     return type(new).model_validate(data), kept
+
+
+def _merge_provenance(old: list[dict], new: list[dict], new_sources: set[str]) -> list[dict]:
+    """Old entries of other sources where they were; this source's entries replaced in place
+    (appended when the record had none), so imports of two sources do not reorder each other."""
+    out: list[dict] = []
+    placed = False
+    for entry in old:
+        if entry["source"] not in new_sources:
+            out.append(entry)
+        elif not placed:
+            out += new
+            placed = True
+    return out if placed else out + new
 
 
 def record_path(data_dir: Path, kind: str, ident: str) -> Path:
