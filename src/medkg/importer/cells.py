@@ -23,6 +23,8 @@ class SourceRef:
     url: str
     note: str | None = None
     repo: str | None = None
+    path: str | None = None
+    commit: str | None = None
 
 
 def split_outside_parens(text: str, sep: str) -> list[str]:
@@ -58,7 +60,8 @@ def parse_sources(cell: str) -> tuple[list[SourceRef], list[str]]:
         m = REPO_REF.match(part)
         if m and (m["repo"] or repo):
             repo = m["repo"] or repo
-            refs.append(SourceRef(github_url(repo, m["path"].strip(), m["commit"]), m["note"], repo))
+            path = m["path"].strip()
+            refs.append(SourceRef(github_url(repo, path, m["commit"]), m["note"], repo, path, m["commit"]))
             continue
         u = URL.match(part)
         if u:

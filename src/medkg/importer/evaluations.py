@@ -109,6 +109,13 @@ class Index:
         return []
 
 
+def further_source(ref: SourceRef) -> Provenance:
+    """A row's second and later sources; without ``url``, as the shapes allow one derivation."""
+    if ref.repo:
+        return Provenance(source=f"github.com/{ref.repo}", page=ref.path or None, commit=ref.commit)
+    return Provenance(source=SOURCE, page=ref.url)
+
+
 def read_csv(path: Path, report: ImportReport) -> list[Row]:
     if not path.is_file():
         report.defect("missing-input", str(path), "file not found; the part it feeds is skipped")
@@ -273,7 +280,7 @@ class Importer:
                                    + (f" ({score.label})" if score.label else ""),
                     method=method, dataset=dataset, benchmark=bench, test_sets=test_sets, role=role,
                     metric=metric, value=score.value, source=refs[0].url, notes=notes,
-                    provenance=[row.provenance(), *(row.provenance(r.url) for r in refs[1:])]))
+                    provenance=[row.provenance(), *(further_source(r) for r in refs[1:])]))
         return out
 
     def unlisted_datasets(self) -> list[Dataset]:
@@ -295,8 +302,9 @@ class Importer:
                 description=f"Dataset not in the Awesome-Medical-Dataset list, known here from "
                             f"{len(entry.rows)} row(s) of the evaluation sources.",
                 provenance=[r.provenance() for _, r in sorted(first.items())])
+            curated = self.existing["dataset"].get(entry.ident)
             for name in ("category", "modality", "anatomy", "task"):
-                if not getattr(record, name):
+                if not getattr(record, name) and not (curated and name in curated.curated and getattr(curated, name)):
                     self.report.defect("missing-field", f"dataset {record.id}", f"no {name} could be read from its name")
             self.report.defect("unlisted-dataset", entry.rows[0].where, f"'{entry.name}' -> dataset {entry.ident}")
             out.append(record)
