@@ -62,7 +62,7 @@ def _link(bar: Bar, inner: str) -> str:
     return f'<a href="{escape(bar.href)}">{inner}</a>'
 
 
-def bar_chart(series: Series, *, width: int = 640, label_width: int = 200,
+def bar_chart(series: Series, *, width: int = 480, label_width: int = 185,
               row: int = 24) -> Markup:
     """Horizontal bars, one row per value, labels on the left and the value after the bar."""
     bars = series.bars
@@ -70,7 +70,7 @@ def bar_chart(series: Series, *, width: int = 640, label_width: int = 200,
     _, out = _head(series, width, height, "bars")
     parts = [out]
     top = max((b.value for b in bars), default=0) or 1
-    room = width - label_width - 60
+    room = width - label_width - 44
     for i, bar in enumerate(bars):
         y = 4 + i * row
         length = max(1.0, room * bar.value / top) if bar.value else 0.0
@@ -78,7 +78,7 @@ def bar_chart(series: Series, *, width: int = 640, label_width: int = 200,
         parts.append(_link(bar, (
             f'<g class="bar"><title>{escape(tip)}</title>'
             f'<text class="label" x="{label_width - 8}" y="{y + row * 0.68:.1f}" '
-            f'text-anchor="end">{escape(_short(bar.label, 28))}</text>'
+            f'text-anchor="end">{escape(_short(bar.label, 24))}</text>'
             f'<rect x="{label_width}" y="{y + 3}" width="{length:.1f}" height="{row - 8}" '
             f'rx="2"></rect>'
             f'<text class="value" x="{label_width + length + 6:.1f}" '
@@ -89,7 +89,7 @@ def bar_chart(series: Series, *, width: int = 640, label_width: int = 200,
     return Markup("".join(parts))
 
 
-def column_chart(series: Series, *, width: int = 640, height: int = 260,
+def column_chart(series: Series, *, width: int = 480, height: int = 230,
                  label_every: int | None = None) -> Markup:
     """Vertical columns along an ordered axis (years, bins), the axis labelled below."""
     bars = series.bars

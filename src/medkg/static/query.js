@@ -171,6 +171,14 @@
     return iri;
   }
 
+  var XSD = "http://www.w3.org/2001/XMLSchema#";
+  var NUMBERS = ["integer", "decimal", "double", "float", "long", "int", "nonNegativeInteger"];
+
+  function isNumber(term) {
+    return !!term && term.type === "literal" && !!term.datatype &&
+      term.datatype.indexOf(XSD) === 0 && NUMBERS.indexOf(term.datatype.slice(XSD.length)) >= 0;
+  }
+
   function termNode(term) {
     if (!term) return document.createTextNode("");
     if (term.type === "uri") {
@@ -200,7 +208,7 @@
       note = document.createElement("span");
       note.className = "lang";
       note.textContent = "@" + term["xml:lang"];
-    } else if (term.datatype && term.datatype !== "http://www.w3.org/2001/XMLSchema#string") {
+    } else if (term.datatype && term.datatype !== XSD + "string" && !isNumber(term)) {
       note = document.createElement("span");
       note.className = "dt";
       note.textContent = compact(term.datatype);
@@ -236,6 +244,10 @@
         var td = document.createElement("td");
         var term = row[name];
         if (term && term.type === "bnode") td.className = "bnode";
+        if (isNumber(term)) {
+          td.className = "num";
+          td.setAttribute("title", term.datatype);
+        }
         td.appendChild(termNode(term));
         tr.appendChild(td);
       });
