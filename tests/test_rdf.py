@@ -73,11 +73,6 @@ def test_evaluation_golden_with_derived_links():
     assert_same_graph(g, GOLDEN / "evaluation.ttl")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "rdf.py builds mkg:value as Literal(float, datatype=xsd:decimal): the Python value is a float "
-    "(pyshacl's sh:datatype xsd:decimal rejects it) and a float like 1e-05 gets the lexical form "
-    "'1e-05', which is not an xsd:decimal. Fix: Literal(Decimal(str(value)), datatype=XSD.decimal); "
-    "then drop this marker and use sh:datatype xsd:decimal in mkgsh:Evaluation-value."))
 def test_value_is_a_true_decimal_literal():
     g = Graph()
     small = EVALUATION.model_copy(update={"value": 0.00001})

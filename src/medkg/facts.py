@@ -207,7 +207,7 @@ class Facts:
                 links.append(Ref(str(page), str(page), str(page), False))
             out.append(Paper(node=node, title=self.text(DCTERMS.title, node) or "(untitled)",
                              doi=doi, arxiv=arxiv, year=self.text(DCTERMS.issued, node),
-                             venue=self.text(SDO.isPartOf, node), links=links,
+                             venue=self.text(MKG.venue, node), links=links,
                              bibtex=self.text(MKG.bibtex, node)))
         return sorted(out, key=lambda p: (p.year or "9999", p.title.casefold()))
 

@@ -8,12 +8,13 @@ triples (``mkg:evaluatedOn``, ``mkg:trainedOn``) come from the evaluation record
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from collections.abc import Iterable
 
 from rdflib import RDF, RDFS, XSD, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, OWL, PROV, SKOS
 
-from .models import Concept, Dataset, Link, Paper, Record, Vocabulary
+from .models import Concept, Dataset, Link, Paper, Record, Vocabulary, slugify
 from .paths import BASE_IRI, ONTOLOGY_NS, entity_iri
 from .records import Catalog
 
@@ -96,7 +97,6 @@ LINK_ROLES: dict[str, URIRef] = {
 }
 
 SPDX = "https://spdx.org/licenses/"
-LANGUAGE_BASE = "http://id.loc.gov/vocabulary/iso639-1/"
 
 
 def concept_iri(scheme: str, ident: str) -> URIRef:
@@ -115,6 +115,29 @@ def date_literal(value: str) -> Literal:
     """YYYY -> xsd:gYear, YYYY-MM -> xsd:gYearMonth, YYYY-MM-DD -> xsd:date."""
     datatype = {4: XSD.gYear, 7: XSD.gYearMonth, 10: XSD.date}[len(value)]
     return Literal(value, datatype=datatype)
+
+
+def decimal_literal(value: float) -> Literal:
+    """An xsd:decimal in plain notation (0.00001, not 1e-05), from the float's shortest repr."""
+    text = format(Decimal(repr(float(value))), "f")
+    return Literal(Decimal(text), datatype=XSD.decimal)
+
+
+def part_iri(subject: URIRef, kind: str, name: str, taken: set[str]) -> URIRef:
+    """A stable IRI for a part of a record (#label-spleen): from its name, not its position."""
+    base = f"{kind}-{slugify(name)}"
+    fragment, n = base, 2
+    while fragment in taken:
+        fragment, n = f"{base}-{n}", n + 1
+    taken.add(fragment)
+    return URIRef(f"{subject}#{fragment}")
+
+
+def language_iri(tag: str) -> URIRef:
+    """A BCP 47 tag -> the Library of Congress ISO 639-1 (two letters) or 639-2 (three) IRI."""
+    primary = tag.split("-")[0].lower()
+    scheme = "iso639-1" if len(primary) == 2 else "iso639-2"
+    return URIRef(f"http://id.loc.gov/vocabulary/{scheme}/{primary}")
 
 
 def paper_iri(paper: Paper) -> URIRef | BNode:
@@ -157,7 +180,7 @@ def _add_paper(g: Graph, subject: URIRef, paper: Paper) -> None:
     if paper.year:
         g.add((node, DCTERMS.issued, Literal(str(paper.year), datatype=XSD.gYear)))
     if paper.venue:
-        g.add((node, SDO.isPartOf, Literal(paper.venue)))
+        g.add((node, MKG.venue, Literal(paper.venue)))
     if paper.bibtex:
         g.add((node, MKG.bibtex, Literal(paper.bibtex)))
 
@@ -167,8 +190,9 @@ def _add_link(g: Graph, subject: URIRef, link: Link) -> None:
 
 
 def _add_dataset_parts(g: Graph, subject: URIRef, record: Dataset) -> None:
-    for number, label in enumerate(record.label_classes, start=1):
-        node = URIRef(f"{subject}#label-{number}")
+    taken: set[str] = set()
+    for label in record.label_classes:
+        node = part_iri(subject, "label", label.name, taken)
         g.add((subject, MKG.labelClass, node))
         g.add((node, RDF.type, MKG.LabelClass))
         g.add((node, RDFS.label, Literal(label.name)))
@@ -176,8 +200,8 @@ def _add_dataset_parts(g: Graph, subject: URIRef, record: Dataset) -> None:
             g.add((node, MKG.anatomy, concept_iri("anatomy", label.anatomy)))
         if label.case_count is not None:
             g.add((node, MKG.caseCount, Literal(label.case_count, datatype=XSD.integer)))
-    for number, stat in enumerate(record.resolution, start=1):
-        node = URIRef(f"{subject}#resolution-{number}")
+    for stat in record.resolution:
+        node = part_iri(subject, "resolution", stat.statistic, taken)
         g.add((subject, MKG.resolution, node))
         g.add((node, RDF.type, MKG.ResolutionStatistic))
         g.add((node, MKG.statistic, Literal(stat.statistic)))
@@ -188,7 +212,7 @@ def _add_dataset_parts(g: Graph, subject: URIRef, record: Dataset) -> None:
     if record.release_date:
         g.add((subject, DCTERMS.issued, date_literal(record.release_date)))
     for language in record.languages:
-        g.add((subject, DCTERMS.language, URIRef(LANGUAGE_BASE + language.split("-")[0].lower())))
+        g.add((subject, DCTERMS.language, language_iri(language)))
         g.add((subject, SDO.inLanguage, Literal(language)))
     if record.license:
         iri = license_iri(record.license)
@@ -239,7 +263,7 @@ def record_triples(g: Graph, kind: str, record: Record) -> URIRef:
     if kind == "dataset":
         _add_dataset_parts(g, subject, record)  # type: ignore[arg-type]
     if kind == "evaluation" and record.value is not None:  # type: ignore[attr-defined]
-        g.add((subject, MKG.value, Literal(record.value, datatype=XSD.decimal)))  # type: ignore[attr-defined]
+        g.add((subject, MKG.value, decimal_literal(record.value)))  # type: ignore[attr-defined]
     if kind in ("method", "challenge") and getattr(record, "year", None):
         g.add((subject, DCTERMS.issued, Literal(str(record.year), datatype=XSD.gYear)))  # type: ignore[attr-defined]
     if kind == "platform":
