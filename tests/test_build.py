@@ -79,3 +79,18 @@ def test_prune_keeps_the_newest(mini_data: Path, tmp_path: Path):
     kept = sorted(p.name for p in store.builds_dir(store_dir).iterdir() if p.is_dir())
     assert kept == sorted(ids[1:])
     assert isinstance(store.open_read_only(store_dir)[0], ox.Store)
+
+
+def test_every_mkg_term_in_a_built_store_is_declared(mini_store: Path):
+    """Build provenance included: no mkg: predicate or class reaches the store undeclared."""
+    import rdflib
+
+    from medkg import paths
+
+    ontology = rdflib.Graph().parse(paths.ontology_file())
+    declared = {str(s) for s in ontology.subjects(rdflib.RDF.type, None)}
+    handle, _ = store.open_read_only(mini_store)
+    used = {row["t"].value for row in handle.query(
+        "SELECT DISTINCT ?t WHERE { { ?s ?t ?o } UNION { ?s a ?t } "
+        "FILTER(STRSTARTS(STR(?t), 'https://w3id.org/medkg/ontology#')) }")}
+    assert used and used <= declared, sorted(used - declared)
