@@ -9,9 +9,7 @@ import pytest
 
 from medkg import paths
 
-TESTS = Path(__file__).resolve().parent
-ROOT = TESTS.parent
-MINI = TESTS / "fixtures" / "mini" / "data"
+from catalogs import MINI, ROOT, TESTS, shared_or_skip  # noqa: F401 - re-exported for fixtures
 
 
 @pytest.fixture
@@ -40,10 +38,3 @@ def real_store(tmp_path_factory) -> Path:
     store_dir = tmp_path_factory.mktemp("real-store")
     build(paths.data_dir(), store_dir)
     return store_dir
-
-
-def shared_or_skip() -> Path:
-    shared = paths.shared_dir()
-    if shared is None:
-        pytest.skip("../shared (upstream input and standards) is not present beside the project")
-    return shared

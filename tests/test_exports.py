@@ -22,7 +22,7 @@ from medkg.export import facts as F
 from medkg.export.dcat import dcat_graph
 from medkg.export.void import DUMPS, void_graph
 
-from conftest import MINI, shared_or_skip
+from catalogs import MINI, shared_or_skip
 
 from medkg.records import load_catalog
 
