@@ -6,7 +6,8 @@ value is a :class:`~medkg.errors.BadParameter` (400) naming the parameter. Its s
 minimum cases, challenge, platform, licence) becomes one SPARQL query whose values are RDF terms
 built from validated ids and numbers (``VALUES`` blocks and typed literals), never request text.
 The free-text part (``q``) is matched in Python over the per-build index
-(:mod:`medkg.searchindex`) of names, aliases, descriptions and label classes, ranked exact > prefix > word > substring.
+(:mod:`medkg.searchindex`) of names, aliases, descriptions and label classes, ranked
+exact > prefix > word > substring.
 
 Everything runs through the executor (time limit, build following); the index and the SPARQL
 answers are cached per build id. :func:`search` returns the whole ordered list, the page asked
