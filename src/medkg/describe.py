@@ -74,24 +74,25 @@ def description(kind: str, ident: str) -> str:
     return PREFIXES + _with("this", term(kind, ident), body)
 
 
-_LABELS = "VALUES ?p { rdfs:label skos:prefLabel rdf:type dcterms:identifier skos:broader }"
+_LABELS = ("?s ?p ?o . FILTER(?p IN (rdfs:label, skos:prefLabel, rdf:type, dcterms:identifier, "
+           "skos:broader))")
 
 _PAGE = """
-  UNION {{ {{ ?this ?p1 ?x }} UNION {{ ?this mkg:labelClass/mkg:anatomy ?x }}
-           FILTER(isIRI(?x)) ?x skos:broader* ?s . {labels} ?s ?p ?o }}
+  UNION {{ ?this ?p1 ?s . FILTER(isIRI(?s)) {labels} }}
+  UNION {{ ?this mkg:labelClass/mkg:anatomy ?s . {labels} }}
+  UNION {{ ?this (mkg:anatomy|mkg:labelClass/mkg:anatomy|skos:broader) ?x . ?x skos:broader+ ?s .
+           {labels} }}
   UNION {{ ?s ?p ?this . BIND(?this AS ?o) FILTER(!STRSTARTS(STR(?s), CONCAT(STR(?this), "#"))) }}
-  UNION {{ ?s ?q ?this . {labels} ?s ?p ?o }}
+  UNION {{ ?s ?q ?this . {labels} }}
   UNION {{ ?s ?q ?this . ?s a mkg:Evaluation . ?s ?p ?o }}
-  UNION {{ ?e ?q ?this . ?e a mkg:Evaluation . ?e ?r ?s . FILTER(isIRI(?s))
-           {labels} ?s ?p ?o }}
+  UNION {{ ?e ?q ?this . ?e a mkg:Evaluation . ?e ?r ?s . FILTER(isIRI(?s)) {labels} }}
   UNION {{ {{ ?this ?s ?x }} UNION {{ ?x ?s ?this }} ?s rdfs:label ?o . BIND(rdfs:label AS ?p) }}"""
 
 _CONCEPT = """
-  UNION {{ ?c skos:broader* ?this . {labels} BIND(?c AS ?s) ?s ?p ?o }}
+  UNION {{ ?s skos:broader* ?this . {labels} }}
   UNION {{ ?c skos:broader* ?this . ?s {predicate} ?c . ?s a mkg:Dataset .
            BIND({predicate} AS ?p) BIND(?c AS ?o) }}
-  UNION {{ ?c skos:broader* ?this . ?d {predicate} ?c . ?d a mkg:Dataset .
-           BIND(?d AS ?s) {labels} ?s ?p ?o }}"""
+  UNION {{ ?c skos:broader* ?this . ?s {predicate} ?c . ?s a mkg:Dataset . {labels} }}"""
 
 
 def page_graph(kind: str, ident: str) -> str:
@@ -110,17 +111,19 @@ def scheme_rdf(scheme: str) -> str:
 
 
 def scheme_tree(scheme: str) -> str:
-    """One row per concept (and per broader term): label, zh label, counts of datasets."""
-    predicate = str(ox.NamedNode(SCHEME_PREDICATES[scheme]))
-    return PREFIXES + _with("scheme", scheme_term(scheme), f"""SELECT ?c ?id ?label ?zh ?broader ?direct ?total WHERE {{
+    """One row per concept (and per broader term): id, label, zh label."""
+    return PREFIXES + _with("scheme", scheme_term(scheme), """SELECT ?c ?id ?label ?zh ?broader WHERE {
   ?c skos:inScheme ?scheme ; rdfs:label ?label ; dcterms:identifier ?id .
-  OPTIONAL {{ ?c skos:prefLabel ?zh FILTER(LANG(?zh) = "zh") }}
-  OPTIONAL {{ ?c skos:broader ?broader }}
-  {{ SELECT ?c (COUNT(DISTINCT ?d) AS ?direct) WHERE {{
-      ?c skos:inScheme ?scheme . OPTIONAL {{ ?d {predicate} ?c . ?d a mkg:Dataset }} }} GROUP BY ?c }}
-  {{ SELECT ?c (COUNT(DISTINCT ?d) AS ?total) WHERE {{
-      ?c skos:inScheme ?scheme .
-      OPTIONAL {{ ?n skos:broader* ?c . ?d {predicate} ?n . ?d a mkg:Dataset }} }} GROUP BY ?c }}
+  OPTIONAL { ?c skos:prefLabel ?zh FILTER(LANG(?zh) = "zh") }
+  OPTIONAL { ?c skos:broader ?broader }
+}""")
+
+
+def scheme_links(scheme: str) -> str:
+    """One row per (concept, dataset tagged with it); counts are made from these and the tree."""
+    predicate = str(ox.NamedNode(SCHEME_PREDICATES[scheme]))
+    return PREFIXES + _with("scheme", scheme_term(scheme), f"""SELECT ?c ?d WHERE {{
+  ?c skos:inScheme ?scheme . ?d {predicate} ?c . ?d a mkg:Dataset .
 }}""")
 
 

@@ -212,15 +212,21 @@ class Facts:
         return sorted(out, key=lambda p: (p.year or "9999", p.title.casefold()))
 
     def table(self, predicate, columns: dict) -> list[dict]:
-        """Rows of fragment nodes (label classes, resolution statistics) in their order."""
-        nodes = sorted(self.g.objects(self.s, predicate), key=lambda n: _fragment_number(str(n)))
-        return [{name: self.values(p, node) for name, p in columns.items()} | {"node": node}
-                for node in nodes]
+        """Rows of fragment nodes (label classes, resolution statistics), each with its anchor,
+        ordered by the first column (statistics from min to max)."""
+        first = next(iter(columns.values()))
+
+        def key(node) -> tuple:
+            text = (self.text(first, node) or "").casefold()
+            return (STATISTIC_ORDER.get(text, len(STATISTIC_ORDER)), text, str(node))
+
+        return [{name: self.values(p, node) for name, p in columns.items()}
+                | {"node": node, "anchor": str(node).partition("#")[2]}
+                for node in sorted(self.g.objects(self.s, predicate), key=key)]
 
 
-def _fragment_number(iri: str) -> tuple:
-    match = re.search(r"-(\d+)$", iri)
-    return (int(match.group(1)) if match else 0, iri)
+STATISTIC_ORDER = {"min": 0, "minimum": 0, "median": 1, "mean": 2, "average": 2, "max": 3,
+                   "maximum": 3}
 
 
 def _number(text: str | None) -> str:

@@ -20,7 +20,7 @@ from rdflib import Graph
 from werkzeug.exceptions import NotFound
 
 from . import describe
-from .errors import BadFormat
+from .errors import BadFormat, MedkgError
 from .executor import Answer, Job
 from .facts import Facts, script_json
 from .formats import BY_KEY, Format, Kind, by_name, negotiate
@@ -110,8 +110,15 @@ def html_response(template: str, path: str, canonical: str | None, build_id: str
                   path, canonical, build_id)
 
 
-def not_found_page(message: str, path: str) -> Response:
+def not_found(message: str, path: str, fmt: Format | None = None) -> Response:
     """A 404 page for browsers; other clients get the one error renderer's shape."""
+    if fmt is None:
+        try:
+            fmt = negotiate(request.headers.get("Accept"), None, PAGE_KINDS)
+        except MedkgError:
+            fmt = None
+    if fmt is None or fmt.key != "html":
+        raise NotFound(message)
     return html_response("error.html", path, None, "", status=404, status_code=404,
                          title="Not found", message=message)
 
@@ -125,20 +132,21 @@ SCHEME_RULE = "/<any({}):scheme>".format(", ".join(CONCEPT_KINDS))
 @bp.route(ENTITY_RULE)
 def entity(kind: str, name: str) -> Response:
     ident, ext = split_ext(name)
-    fmt = choose(ext)
     path = entity_path(kind, ident)
     canonical = iri(kind, ident)
     missing = f"no {kind} '{ident}' in medkg"
+    try:
+        fmt = choose(ext)
+    except NotFound as exc:
+        return not_found(exc.description, path)
     if not describe.valid_id(ident):
-        if fmt.key == "html":
-            return not_found_page(missing, path)
-        raise NotFound(missing)
+        return not_found(missing, path, fmt)
     if fmt.key != "html":
         return rdf_response(describe.description(kind, ident), fmt, path, canonical, missing)
     g, build_id = graph(describe.page_graph(kind, ident))
     facts = Facts(g, canonical)
     if not facts.exists():
-        return not_found_page(missing, path)
+        return not_found(missing, path, fmt)
     page = view(kind, ident, facts, request.host_url.rstrip("/") + path)
     jsonld = page.pop("schema_org", None)
     return html_response("entity.html", path, canonical, build_id, page=page,
@@ -155,33 +163,54 @@ def scheme(scheme: str, ext: str | None = None) -> Response:
                             f"no concept scheme '{scheme}'")
     info = select(describe.scheme_info(scheme))
     rows = select(describe.scheme_tree(scheme))
-    tree = concept_tree(rows)
+    tree = concept_tree(rows, select(describe.scheme_links(scheme)))
     return html_response("scheme.html", path, canonical, _build_id(), scheme=scheme,
                          scheme_iri=canonical,
                          info=info[0] if info else {}, tree=tree, concepts=len(
                              {r["c"] for r in rows}))
 
 
-def concept_tree(rows: list[dict]) -> list[dict]:
-    """Nested nodes ``{iri, id, label, zh, direct, total, children}``, roots first."""
+def concept_tree(rows: list[dict], links: list[dict]) -> list[dict]:
+    """Nested nodes ``{iri, id, label, zh, direct, total, children}``, roots first.
+
+    ``direct`` counts the datasets tagged with the term, ``total`` those tagged with it or a
+    narrower term (each dataset once).
+    """
     nodes: dict[str, dict] = {}
     parents: dict[str, set] = {}
     for row in rows:
-        node = nodes.setdefault(row["c"], {
-            "iri": row["c"], "id": row["id"], "label": row["label"], "zh": row.get("zh"),
-            "direct": int(row.get("direct", 0)), "total": int(row.get("total", 0))})
+        nodes.setdefault(row["c"], {"iri": row["c"], "id": row["id"], "label": row["label"],
+                                    "zh": row.get("zh")})
         parents.setdefault(row["c"], set())
         if row.get("broader"):
             parents[row["c"]].add(row["broader"])
-        del node  # filled once; more rows only add broader terms
+    tagged: dict[str, set] = {}
+    for link in links:
+        tagged.setdefault(link["c"], set()).add(link["d"])
+    children: dict[str, list] = {}
+    for child, ps in parents.items():
+        for parent in ps & nodes.keys():
+            children.setdefault(parent, []).append(child)
 
     def build(key: str, trail: frozenset) -> dict:
-        kids = sorted((c for c, ps in parents.items() if key in ps and c not in trail),
-                      key=lambda c: nodes[c]["label"].casefold())
-        return {**nodes[key], "children": [build(c, trail | {c}) for c in kids]}
+        kids = [build(c, trail | {c}) for c in sorted(
+            (c for c in children.get(key, ()) if c not in trail),
+            key=lambda c: nodes[c]["label"].casefold())]
+        datasets = set(tagged.get(key, ()))
+        for kid in kids:
+            datasets |= kid.pop("_datasets")
+        return {**nodes[key], "direct": len(tagged.get(key, ())), "total": len(datasets),
+                "children": kids, "_datasets": datasets}
 
-    roots = [c for c, ps in parents.items() if not (ps & nodes.keys())]
-    return [build(c, frozenset({c})) for c in sorted(roots, key=lambda c: nodes[c]["label"].casefold())]
+    def clean(node: dict) -> dict:
+        node.pop("_datasets", None)
+        for kid in node["children"]:
+            clean(kid)
+        return node
+
+    roots = sorted((c for c, ps in parents.items() if not (ps & nodes.keys())),
+                   key=lambda c: nodes[c]["label"].casefold())
+    return [clean(build(c, frozenset({c}))) for c in roots]
 
 
 @bp.route("/ontology")
