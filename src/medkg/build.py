@@ -127,11 +127,11 @@ def check(data_dir: Path | None = None, *, progress: Progress | None = None) -> 
     return BuildResult(None, len(graph), catalog.counts(), violations, stages.done)
 
 
-def build(data_dir: Path | None = None, store_dir: Path | None = None, *,
+def build(data_dir: Path | None = None, store_dir: Path | str | None = None, *,
           progress: Progress | None = None) -> BuildResult:
     """Build a new store generation; switch to it only when complete and valid."""
     data_dir = Path(data_dir) if data_dir else paths.data_dir()
-    store_dir = Path(store_dir) if store_dir else paths.default_store_dir()
+    store_dir = paths.store_location(store_dir) if store_dir else paths.default_store_dir()
     started = _now()
     stages = _Stages(progress)
     catalog = stages.run("load", load_catalog, data_dir)
@@ -160,6 +160,12 @@ def build(data_dir: Path | None = None, store_dir: Path | None = None, *,
         return body + provenance.serialize(format="nt", encoding="utf-8"), info
 
     body, info = stages.run("serialize", serialize)
+    if paths.is_remote(store_dir):  # an engine: a new named graph, then the pointer switched
+        from .remote import publish
+
+        count = stages.run("store", publish, str(store_dir), body, info)
+        result.build_id, result.triples, result.stages = info["build_id"], count, stages.done
+        return result
     target = store.new_build_dir(store_dir, info["build_id"])
     try:
         count = stages.run("store", store.load_into, target, body)

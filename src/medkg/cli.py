@@ -55,9 +55,20 @@ class MedkgGroup(click.Group):
 
 data_option = click.option("--data", "data_dir", type=click.Path(path_type=Path, file_okay=False),
                            default=None, help="records folder (default: the project's data/)")
-store_option = click.option("--store", "store_dir", type=click.Path(path_type=Path), default=None,
+class StoreType(click.ParamType):
+    """A store folder (Path) or a SPARQL engine's URL (str, http:// or https://)."""
+
+    name = "DIR|URL"
+
+    def convert(self, value, param, ctx):
+        return paths.store_location(value) if isinstance(value, str) else value
+
+
+store_option = click.option("--store", "store_dir", type=StoreType(), default=None,
                             envvar="MEDKG_STORE", show_envvar=True,
-                            help="store folder (default: the project's var/store)")
+                            help="store folder (default: the project's var/store), or a SPARQL "
+                                 "engine's query URL (credentials: MEDKG_STORE_USER / "
+                                 "MEDKG_STORE_PASSWORD; see README)")
 
 
 @click.group(cls=MedkgGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -199,11 +210,26 @@ def serve(store_dir: Path | None, data_dir: Path | None, host: str, port: int, w
 
     store_dir = store_dir or paths.default_store_dir()
     data_dir = data_dir or paths.data_dir()
-    if not no_build and store_is_stale(data_dir, store_dir):
+    if paths.is_remote(store_dir):  # an engine: build only when it holds no build yet
+        stale = not no_build and _engine_empty(store_dir)
+    else:
+        stale = not no_build and store_is_stale(data_dir, store_dir)
+    if stale:
         click.echo("store missing or older than data/: building it first", err=True)
         result = run_build(data_dir, store_dir, progress=_progress)
         click.echo(f"built {result.build_id}: {result.triples} triples", err=True)
     run_server(store_dir, host=host, port=port, workers=workers, timeout=timeout)
+
+
+def _engine_empty(url: str) -> bool:
+    from .errors import StoreNotBuilt
+    from .store import current_build
+
+    try:
+        current_build(url)
+    except StoreNotBuilt:
+        return True
+    return False
 
 
 @main.group(name="import")

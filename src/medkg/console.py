@@ -12,6 +12,7 @@ import pyoxigraph as ox
 
 from . import store
 from .errors import MedkgError, QueryError
+from .paths import is_remote
 from .rdf import PREFIXES
 
 RESULT_FORMATS = {
@@ -65,7 +66,13 @@ def table(variables: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def execute(store_dir: Path, text: str, substitutions=None):
+def execute(store_dir: Path | str, text: str, substitutions=None):
+    if is_remote(store_dir):  # an engine: the query runs there, on the current build's graph
+        from .remote import RemoteStore
+
+        engine = RemoteStore.from_url(store_dir)
+        return engine.query(text, default_graphs=(engine.current().graph,),
+                            substitutions=substitutions, prefixes=PREFIX_MAP)
     handle, _ = store.open_read_only(store_dir)
     try:
         return handle.query(text, substitutions=substitutions, prefixes=PREFIX_MAP)

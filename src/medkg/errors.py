@@ -138,3 +138,15 @@ class EndpointUnavailable(MedkgError):
     """The query executor could not be started (store missing or unreadable)."""
 
     status = 503
+
+
+class EngineError(EndpointUnavailable):
+    """The external SPARQL engine (``--store URL``) is unreachable, refused or failed."""
+
+    status = 502
+
+
+class EngineTimeout(QueryTimeout):
+    """The external SPARQL engine did not answer within the time limit."""
+
+    status = 504

@@ -66,11 +66,21 @@ def queries_dir() -> Path:
     return project_root() / "queries"
 
 
-def default_store_dir() -> Path:
+def default_store_dir() -> Path | str:
     env = os.environ.get("MEDKG_STORE")
     if env:
-        return Path(env)
+        return store_location(env)
     return project_root() / "var" / "store"
+
+
+def is_remote(store: object) -> bool:
+    """True when ``store`` names a SPARQL engine (an http(s) URL), not a store folder."""
+    return isinstance(store, str) and store.lower().startswith(("http://", "https://"))
+
+
+def store_location(value: str | Path) -> Path | str:
+    """A ``--store`` value: an engine URL stays a string (medkg.remote), else a folder Path."""
+    return value if is_remote(value) else Path(value)
 
 
 def shared_dir() -> Path | None:

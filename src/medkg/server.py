@@ -16,6 +16,7 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
+from .paths import is_remote
 from .store import current_build
 from .web import create_app
 
@@ -40,7 +41,7 @@ def url_for(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def serve(store_dir: Path, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 2,
+def serve(store_dir: Path | str, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 2,
           timeout: float = 30.0, max_rows: int = 10_000,
           max_result_bytes: int = 32 * 1024 * 1024, max_query_length: int = 64 * 1024,
           max_body: int = 1024 * 1024, cache: bool = True, allow_service: Iterable[str] = (),
@@ -50,7 +51,7 @@ def serve(store_dir: Path, *, host: str = "127.0.0.1", port: int = 8000, workers
 
     Raises StoreNotBuilt if the store has no current build.
     """
-    store_dir = Path(store_dir).resolve()
+    store_dir = store_dir if is_remote(store_dir) else Path(store_dir).resolve()
     current_build(store_dir)  # fail before binding if there is nothing to serve
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.create_server((host, port), family=family, backlog=2048)

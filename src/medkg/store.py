@@ -25,6 +25,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from .errors import MedkgError, StoreNotBuilt
+from .paths import is_remote
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,13 @@ def current_link(store_dir: Path) -> Path:
     return Path(store_dir) / "current"
 
 
-def current_build(store_dir: Path) -> BuildInfo:
+def current_build(store_dir: Path | str) -> BuildInfo:
     """The build ``current`` points at; StoreNotBuilt when there is none."""
+    if is_remote(store_dir):  # an engine: the build its pointer graph names
+        from .remote import RemoteStore
+
+        current = RemoteStore.from_url(store_dir).current()
+        return BuildInfo(build_id=current.build_id, path=Path(current.graph), info=current.info())
     link = current_link(store_dir)
     try:
         target = link.resolve(strict=True)
@@ -128,8 +134,15 @@ def prune(store_dir: Path, keep: int = KEEP_BUILDS) -> None:
             discard(folder)
 
 
-def open_read_only(store_dir: Path) -> tuple[ox.Store, BuildInfo]:
-    """Open the current build read-only (safe beside a running build of another one)."""
+def open_read_only(store_dir: Path | str) -> tuple[ox.Store, BuildInfo]:
+    """Open the current build read-only (safe beside a running build of another one).
+
+    For an engine (``http(s)://`` store), a private in-memory copy of its current graph.
+    """
+    if is_remote(store_dir):
+        from .remote import RemoteStore
+
+        return RemoteStore.from_url(store_dir).open_in_memory()
     build = current_build(store_dir)
     try:
         return ox.Store.read_only(str(build.path)), build

@@ -20,6 +20,7 @@ from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from . import paths
+from .paths import is_remote
 from .errors import FormatNotAcceptable, MedkgError, QuerySyntaxError
 from .executor import Executor, ResultCache
 from .formats import Kind, negotiate
@@ -38,7 +39,7 @@ EXPOSED_HEADERS = "ETag, X-Medkg-Build, X-Medkg-Rows, X-Medkg-Truncated, X-Medkg
 class Settings:
     """How the endpoint behaves; every limit in one place."""
 
-    store_dir: Path
+    store_dir: Path | str  # a store folder, or an engine's query URL (medkg.remote)
     timeout: float = 30.0  # seconds a query may run
     max_rows: int = 10_000  # rows (solutions or triples) in one answer; more are cut
     max_result_bytes: int = 32 * 1024 * 1024  # a larger serialized answer is refused (422)
@@ -70,13 +71,20 @@ def create_app(store_dir: Path | str | None = None, *, blueprints: list | None =
     No store is opened here: each process starts its executor on first use (or from the
     server's post-fork hook), so the app can be made before gunicorn forks its workers.
     """
-    settings = Settings(store_dir=Path(store_dir or paths.default_store_dir()), **{
+    store = store_dir or paths.default_store_dir()
+    settings = Settings(store_dir=store if is_remote(store) else Path(store), **{
         k: (tuple(v) if k == "allow_service" else v) for k, v in options.items()})
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body
     app.json.sort_keys = False
-    executor = Executor(settings.store_dir, timeout=settings.timeout,
-                        check_interval=settings.check_interval)
+    if is_remote(settings.store_dir):  # an external SPARQL engine (medkg.remote)
+        from .proxy import RemoteExecutor
+
+        executor = RemoteExecutor(settings.store_dir, timeout=settings.timeout,
+                                  check_interval=settings.check_interval)
+    else:
+        executor = Executor(settings.store_dir, timeout=settings.timeout,
+                            check_interval=settings.check_interval)
     app.extensions["medkg"] = Endpoint(settings=settings, executor=executor,
                                        cache=ResultCache() if settings.cache else None)
     for spec in BLUEPRINTS if blueprints is None else blueprints:
