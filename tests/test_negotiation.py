@@ -184,3 +184,42 @@ def test_schemes_and_ontology_negotiate(client, path, subject, rdf_type, how):
 def test_home_is_html_only(client):
     assert client.get("/", headers={"Accept": BROWSER}).mimetype == "text/html"
     assert client.get("/", headers={"Accept": "text/turtle"}).status_code == 406
+
+
+# -- the real catalogue ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def real_client(real_store):
+    with app_for(real_store) as app:
+        yield app.test_client()
+
+
+def _first_ids() -> list[tuple[str, str]]:
+    from medkg import paths
+
+    out = []
+    for kind, folder in paths.KIND_DIRS.items():
+        files = sorted((paths.data_dir() / folder).glob("*.yaml"))
+        out += [(kind, p.stem) for p in files[:2]]
+    for scheme in paths.VOCAB_KINDS:
+        import yaml
+
+        vocab = yaml.safe_load((paths.vocab_dir() / f"{scheme}.yaml").read_text(encoding="utf-8"))
+        out += [(scheme, c["id"]) for c in vocab["concepts"][:2]]
+    return out
+
+
+def test_real_entities_in_every_rdf_format(real_client):
+    entities = _first_ids()
+    assert {kind for kind, _ in entities} >= {"dataset", "anatomy", "modality", "task", "category"}
+    for kind, ident in entities:
+        subject = URIRef(f"{IRI}{kind}/{ident}")
+        for media_type in RDF_TYPES:
+            response = real_client.get(f"/{kind}/{ident}", headers={"Accept": media_type})
+            assert response.status_code == 200, (kind, ident, media_type)
+            assert response.mimetype == media_type
+            assert (subject, RDF.type, None) in parse(response), (kind, ident, media_type)
+        for ext in ("ttl", "nt", "jsonld", "rdf"):
+            response = real_client.get(f"/{kind}/{ident}.{ext}")
+            assert response.status_code == 200 and (subject, RDF.type, None) in parse(response)
+        assert real_client.get(f"/{kind}/{ident}", headers={"Accept": BROWSER}).status_code == 200

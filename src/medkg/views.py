@@ -20,7 +20,7 @@ from .urls import CONCEPT_KINDS, scheme_iri, scheme_path
 
 #: display names for predicates (the ontology labels mkg: terms; these are the reused ones)
 LABELS: dict = {
-    DCTERMS.creator: "Institutions", DCTERMS.issued: "Released", DCTERMS.license: "Licence",
+    DCTERMS.creator: "Institutions", DCTERMS.issued: "Released", DCTERMS.license: "Licence text",
     DCTERMS.language: "Language (IRI)", SDO.inLanguage: "Languages",
     DCAT.landingPage: "Homepage", SDO.codeRepository: "Code", FOAF.page: "Web page",
     FOAF.homepage: "Homepage", SKOS.altLabel: "Also known as", SKOS.exactMatch: "Exact match",
