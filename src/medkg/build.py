@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import resource
+import signal
 import subprocess
 import time
 from collections.abc import Callable
@@ -21,7 +23,7 @@ from rdflib import RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, PROV
 
 from . import paths, store
-from .errors import ShapeViolation
+from .errors import MedkgError, ShapeViolation
 from .rdf import MKG, bind_prefixes, catalog_graph
 from .records import Catalog, load_catalog
 from .validate import Violation, load_ontology, load_shapes, validate_graph
@@ -62,12 +64,21 @@ class _Stages:
 
     def run(self, name: str, func, *args, **kwargs):
         self.progress(f"{name}...")
+        stop_point(name)
         start = time.perf_counter()
         value = func(*args, **kwargs)
         stage = Stage(name, time.perf_counter() - start, _peak_rss_mb())
         self.done.append(stage)
         self.progress(f"{name}: {stage.seconds:.2f} s")
         return value
+
+
+def stop_point(stage: str) -> None:
+    """For the fault tests: ``MEDKG_BUILD_STOP_AT=<stage>`` makes a build stop itself (SIGSTOP)
+    as ``stage`` starts (load, rdf, shacl, serialize, store; ``switch``: a complete build just
+    before ``current`` moves), so a test can kill it exactly there. Unset, it does nothing."""
+    if os.environ.get("MEDKG_BUILD_STOP_AT") == stage:
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def input_commit(data_dir: Path) -> tuple[str | None, bool]:
@@ -171,7 +182,12 @@ def build(data_dir: Path | None = None, store_dir: Path | str | None = None, *,
         count = stages.run("store", store.load_into, target, body)
         info["triples"] = count
         info["stages"] = {s.name: round(s.seconds, 3) for s in stages.done}
+        stop_point("switch")
         store.switch(store_dir, target, info)
+    except OSError as exc:  # a full disk, a read-only folder ...: one clear line, nothing lost
+        store.discard(target)
+        raise MedkgError(f"{target}: cannot write the new build ({exc.strerror or exc}); "
+                         "the previous build is unchanged") from exc
     except BaseException:
         store.discard(target)
         raise
