@@ -16,8 +16,15 @@ import pyoxigraph as ox
 
 from .errors import QueryError, ResultTooLarge
 from .formats import BY_KEY, Kind, kind_of_result
+from .rdf import PREFIXES
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+#: prefixes for readable Turtle and RDF/XML answers (the project's own plus the standard ones)
+PREFIX_MAP = {prefix: str(ns) for prefix, ns in PREFIXES.items()} | {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "dataset": "https://w3id.org/medkg/dataset/", "anatomy": "https://w3id.org/medkg/anatomy/",
+    "modality": "https://w3id.org/medkg/modality/", "task": "https://w3id.org/medkg/task/",
+    "method": "https://w3id.org/medkg/method/", "evaluation": "https://w3id.org/medkg/evaluation/"}
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,8 @@ def serialize(result: object, format_key: str | None, *, max_rows: int,
         truncated = len(triples) > max_rows
         del triples[max_rows:]
         rows = len(triples)
-        body = ox.serialize(triples, format=fmt.rdf)
+        prefixes = PREFIX_MAP if fmt.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+        body = ox.serialize(triples, format=fmt.rdf, prefixes=prefixes)
     if len(body) > max_bytes:
         raise ResultTooLarge(
             f"the result is {len(body)} bytes, over the limit of {max_bytes}; "

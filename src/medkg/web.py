@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from . import paths
@@ -117,7 +117,19 @@ def healthz() -> Response:
 
 def render_error(status: int, kind: str, message: str, extra: dict | None = None,
                  headers: dict | None = None) -> Response:
-    """The one error renderer: JSON (default) or text/plain, by the request's Accept."""
+    """The one error renderer: JSON (default), text/plain, or an HTML page for browsers."""
+    if _prefers_html():
+        try:
+            html = render_template("error.html", status_code=status, title=_TITLES.get(status, kind),
+                                   message=message)
+        except Exception:  # noqa: BLE001 - a broken page must not hide the error itself
+            html = None
+        if html is not None:
+            response = Response(html, status=status, content_type="text/html; charset=utf-8")
+            response.headers["Cache-Control"] = "no-store"
+            for name, value in (headers or {}).items():
+                response.headers[name] = value
+            return response
     try:
         fmt = negotiate(request.headers.get("Accept"), None, Kind.ERROR)
     except MedkgError:
@@ -132,6 +144,18 @@ def render_error(status: int, kind: str, message: str, extra: dict | None = None
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+_TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+           406: "Not acceptable", 413: "Request too large", 415: "Unsupported media type",
+           422: "Result too large", 503: "Service unavailable", 504: "Gateway timeout"}
+
+
+def _prefers_html() -> bool:
+    """True for browsers: text/html ranked above JSON and plain text (a bare */* is not)."""
+    accept = request.accept_mimetypes
+    explicit = any(value == "text/html" for value, _ in accept)
+    return explicit and accept.best_match(["application/json", "text/plain", "text/html"]) == "text/html"
 
 
 def _medkg_error(exc: MedkgError) -> Response:
