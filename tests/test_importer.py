@@ -254,3 +254,56 @@ def test_bad_input_reported_not_raised(tmp_path):
 def test_missing_source_reported(tmp_path):
     report = import_awesome(tmp_path / "nowhere", tmp_path / "data")
     assert [d.kind for d in report.defects] == ["missing-input"]
+
+
+def _conflict_source(tmp_path: Path, row_modality: str, page_modality: str) -> Path:
+    source = tmp_path / "src"
+    (source / "resources").mkdir(parents=True)
+    (source / "SOURCE.md").write_text("commit " + "b" * 40)
+    (source / "resources" / "Scan.md").write_text(
+        "# Scan\n\n## Dataset Meta Information\n\n| Dimensions | Modality | Task Type |\n|---|---|---|\n"
+        f"| 3D | {page_modality} | Segmentation |\n")
+    (source / "README.md").write_text(
+        "## Public Medical Dataset\n### Imaging\n#### Abdomen\n"
+        "| Dataset | Description | Official Website | Release Date | Challenge |\n|---|---|---|---|---|\n"
+        f"| [Scan](./resources/Scan.md) | 3D {row_modality}, 48 Cases | - | 2019 | - |\n")
+    return source
+
+
+def _with_vocab(tmp_path: Path) -> Path:
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "data" / "vocab", data / "vocab")
+    return data
+
+
+def test_unrelated_page_modality_loses_to_the_readme_row(tmp_path):
+    data = _with_vocab(tmp_path)
+    report = import_awesome(_conflict_source(tmp_path, "MR", "CT"), data)
+    record = load_record("dataset", data / "datasets" / "scan.yaml")
+    assert record.modality == ["mr"]
+    assert report.defect_counts()["modality-conflict"] == 1
+
+
+def test_related_modalities_keep_the_most_specific(tmp_path):
+    data = _with_vocab(tmp_path)
+    report = import_awesome(_conflict_source(tmp_path, "MR", "Cardiac MRI"), data)
+    record = load_record("dataset", data / "datasets" / "scan.yaml")
+    assert record.modality == ["cardiac-mr"]
+    assert "modality-conflict" not in report.defect_counts()
+
+
+def test_description_follows_curated_facts(tmp_path):
+    data = _with_vocab(tmp_path)
+    source = _conflict_source(tmp_path, "MR", "MR")
+    import_awesome(source, data)
+    path = data / "datasets" / "scan.yaml"
+    record = load_record("dataset", path)
+    record.anatomy, record.curated = ["liver"], ["anatomy"]
+    from medkg.records import dump_record
+
+    path.write_text(dump_record(record))
+    import_awesome(source, data)
+    again = load_record("dataset", path)
+    assert again.anatomy == ["liver"] and "of the liver" in again.description

@@ -18,7 +18,7 @@ from ..errors import RecordError
 from ..models import Challenge, Dataset, Link, Platform, Record, slugify
 from ..records import iter_record_files, load_record, load_vocabulary
 from . import listings, markdown
-from .datasets import Context, RowFacts, build_dataset
+from .datasets import Context, RowFacts, build_dataset, describe
 from .normalize import TermMatcher, normalize_date, parse_challenges
 from .pages import PageFacts, read_page
 from .report import ImportReport
@@ -50,6 +50,7 @@ EXPLANATIONS = {
     "unmapped-category": "a section that matches no category concept: left out",
     "unmapped-language": "a language name with no BCP 47 tag known to the importer: left out",
     "unparseable-date": "a date in none of the known formats: left out (README date used when given)",
+    "modality-conflict": "the page's meta table and the README row name disjoint modalities (a meta table copied from another dataset): the README row is kept",
     "date-conflict": "README release date and page publication date disagree on the year: README kept",
     "broken-url": "a website value that is not a web address: left out",
     "unparsed-author-line": "an Authors and Institutions line not in 'Name (Institution)' form: not read",
@@ -316,7 +317,13 @@ def import_awesome(source: Path, data_dir: Path, *, dry_run: bool = False) -> Im
     records += [*new_platforms, *collections, *challenges, *benchmarks, *methods, *toolboxes]
     records += list(ctx.organizations.values())
     records += [d for d in datasets.values() if d is not None]
-    write_records(records, data_dir, report, dry_run=dry_run)
+    def redescribe(record):
+        """Descriptions follow the merged facts (curated ones included) unless curated."""
+        if isinstance(record, Dataset) and "description" not in record.curated:
+            record.description = describe(record, ctx)
+        return record
+
+    write_records(records, data_dir, report, dry_run=dry_run, after_merge=redescribe)
     return report
 
 

@@ -167,7 +167,20 @@ def build_dataset(ident: str, row: RowFacts | None, page: PageFacts | None, ctx:
         modality = _map("modality", meta["modality"], f"{page.path}:{page.meta_line}", ctx)
     first = desc.split(",")[0] if desc else ""
     if row and row.imaging and first and (dimensionality(first) or not modality):
-        for m in _map("modality", first, where, ctx):
+        from_row = _map("modality", first, where, ctx)
+        mm = ctx.matchers["modality"]
+        if modality and from_row and not set(modality) & set(from_row):
+            both = modality + [m for m in from_row if m not in modality]
+            if len(mm.most_specific(both)) < len(both):  # one narrows the other (mr / cardiac-mr)
+                modality, from_row = mm.most_specific(both), []
+            else:
+                # unrelated: some pages carry a meta table copied from another dataset (MSD
+                # Prostate's says CT, 104 classes); the README row wins, curators fix the rest
+                report.defect("modality-conflict", where,
+                              f"page {page.path} says {', '.join(modality)}; README row says "
+                              f"{', '.join(from_row)}; the README row is kept")
+                modality = []
+        for m in from_row:
             if m not in modality:
                 modality.append(m)
 

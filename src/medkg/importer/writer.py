@@ -15,7 +15,7 @@ Files the import does not produce are never touched.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .. import paths
@@ -77,8 +77,13 @@ def record_path(data_dir: Path, kind: str, ident: str) -> Path:
 
 
 def write_records(records: Iterable[Record], data_dir: Path, report: ImportReport, *,
-                  dry_run: bool = False) -> None:
-    """Merge ``records`` into ``data_dir``; outcomes and problems go to ``report``."""
+                  dry_run: bool = False,
+                  after_merge: Callable[[Record], Record] | None = None) -> None:
+    """Merge ``records`` into ``data_dir``; outcomes and problems go to ``report``.
+
+    ``after_merge`` recomputes derived fields from the merged record (a description made from
+    facts should reflect a curator's corrections, not the imported values they replaced).
+    """
     for record in records:
         kind = KIND_OF[type(record)]
         path = record_path(data_dir, kind, record.id)
@@ -93,6 +98,8 @@ def write_records(records: Iterable[Record], data_dir: Path, report: ImportRepor
                                "an existing file in data/ does not load; the import leaves it alone")
                 continue
             record, kept = merge(record, old)
+            if after_merge is not None:
+                record = after_merge(record)
             old_text = path.read_text(encoding="utf-8")
             text = dump_record(record)
             if text == old_text:
