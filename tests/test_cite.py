@@ -151,3 +151,25 @@ def test_http_bib(mini_store):
         assert len(everything) >= 2
     finally:
         app.extensions["medkg"].executor.close()
+
+
+def test_http_bib_takes_the_dataset_list_filters(mini_store):
+    """/datasets.bib?<filters> cites exactly the datasets /datasets lists for those filters."""
+    import json
+
+    from medkg.web import create_app
+
+    app = create_app(mini_store)
+    try:
+        client = app.test_client()
+        listed = json.loads(client.get("/datasets.json?modality=ct&anatomy=abdomen&per_page=all").data)
+        ids = {row["id"] for row in listed["datasets"]}
+        assert ids, "the fixture has CT abdomen datasets"
+        text = client.get("/datasets.bib?modality=ct&anatomy=abdomen").get_data(as_text=True)
+        entries = parse_bibtex(text)
+        everything = parse_bibtex(client.get("/datasets.bib").get_data(as_text=True))
+        assert 0 < len(entries) <= len(ids) < len(everything)
+        bad = client.get("/datasets.bib?anatomy=no-such-part")
+        assert bad.status_code == 400 and "anatomy" in bad.get_data(as_text=True)
+    finally:
+        app.extensions["medkg"].executor.close()

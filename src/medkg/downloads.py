@@ -6,7 +6,7 @@
     /catalog.ttl, /catalog.jsonld   DCAT-AP 3.0.1 catalogue (/catalog negotiates)
     /dataset/<id>/croissant         Croissant 1.1 JSON-LD of one dataset
     /croissant.json                 Croissant of every dataset (a JSON array)
-    /datasets.bib?id=a&id=b         BibTeX (every dataset without ``id``)
+    /datasets.bib?id=a&id=b         BibTeX (or ?<the /datasets filters>; every dataset without either)
 
 Everything is computed from the build the endpoint serves (its id from the executor), on a
 read-only open of that build, and cached per build id: a new build gives new answers, the same
@@ -209,5 +209,15 @@ def bibtex_response(ids: list[str] | None) -> Response:
 
 @bp.get("/datasets.bib")
 def datasets_bib() -> Response:
+    """BibTeX for ``?id=a&id=b``, or for the datasets the /datasets filters select
+    (``/datasets.bib?anatomy=liver&modality=ct``, same parameters and errors), or for all."""
     ids = request.args.getlist("id")
-    return bibtex_response(ids or None)
+    if ids:
+        return bibtex_response(ids)
+    if not any(key not in ("format", "page", "per_page", "sort") for key in request.args):
+        return bibtex_response(None)
+    from .search import DatasetFilter, search
+
+    flt = DatasetFilter.from_args(request.args, ignore=("format", "page", "per_page"))
+    result = search(endpoint().executor, flt)
+    return bibtex_response([entry.id for entry in result.entries])
