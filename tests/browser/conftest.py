@@ -1,7 +1,6 @@
 """Browser journeys: a real medkg server in a subprocess and headless Chromium via Playwright.
 
-The store is built from the real data/ (or, when data/ does not build, from the mini fixture
-catalogue). Chromium is Debian's /usr/bin/chromium (MEDKG_CHROMIUM overrides): no browser is
+The store is the real catalogue, built from data/ once per session. Chromium is Debian's /usr/bin/chromium (MEDKG_CHROMIUM overrides): no browser is
 downloaded. Without chromium or playwright the journeys skip, saying why, except under CI=true,
 where they fail: CI installs chromium and must run them.
 """
@@ -19,14 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from medkg import paths
-from medkg.errors import MedkgError
 
 log = logging.getLogger(__name__)
 
 TESTS = Path(__file__).resolve().parent.parent
 ARTIFACTS = TESTS / "artifacts"
-MINI = TESTS / "fixtures" / "mini" / "data"
 CHROMIUM = os.environ.get("MEDKG_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -57,26 +53,16 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def journey_store(tmp_path_factory) -> tuple[Path, str]:
-    """A store of the real catalogue, or of the mini fixture when data/ does not build.
+def journey_store(request) -> tuple[Path, str]:
+    """The real catalogue's store (tests/conftest.py builds it once per session; a data/ that
+    does not build fails here, loudly, rather than sending the journeys to other data).
 
     MEDKG_BROWSER_STORE names an already built store to use instead (quicker reruns).
     """
-    from medkg.build import build
-
     given = os.environ.get("MEDKG_BROWSER_STORE")
     if given:
         return Path(given), "given"
-
-    store_dir = tmp_path_factory.mktemp("browser-store")
-    try:
-        build(paths.data_dir(), store_dir)
-        return store_dir, "real"
-    except MedkgError as exc:
-        log.warning("data/ does not build (%s); the journeys use the mini fixture", exc)
-    store_dir = tmp_path_factory.mktemp("browser-store-mini")
-    build(MINI, store_dir)
-    return store_dir, "mini"
+    return request.getfixturevalue("real_store"), "real"
 
 
 @pytest.fixture(scope="session")
