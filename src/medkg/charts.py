@@ -100,6 +100,9 @@ def column_chart(series: Series, *, width: int = 480, height: int = 230,
     peak = max((b.value for b in bars), default=0) or 1
     step = plot_w / max(1, len(bars))
     every = label_every or max(1, math.ceil(len(bars) / 12))
+    # labels wider than their column (about 6.5 px a character) alternate between two lines
+    widest = max((len(_short(b.label, 10)) for b in bars), default=0)
+    stagger = widest * 6.5 > step * every
     # a light axis with three gridlines
     for frac in (0, 0.5, 1):
         y = top_pad + plot_h * (1 - frac)
@@ -114,7 +117,8 @@ def column_chart(series: Series, *, width: int = 480, height: int = 230,
         label = ""
         if i % every == 0 or i == len(bars) - 1:
             cx = x + step / 2
-            label = (f'<text class="axis" x="{cx:.1f}" y="{height - bottom + 16}" '
+            line = 14 * ((i // every) % 2) if stagger else 0
+            label = (f'<text class="axis" x="{cx:.1f}" y="{height - bottom + 16 + line}" '
                      f'text-anchor="middle">{escape(_short(bar.label, 10))}</text>')
         value = ""
         if bar.value and step >= 22:
