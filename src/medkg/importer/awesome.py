@@ -201,6 +201,7 @@ def fix_duplicate_links(rows: list[RowFacts], unlinked: set[str], report: Import
                 row.notes.append(f"listed upstream as '{row.name}' linking {page}; its release date, challenge "
                                  f"and website belong to {candidates[0]}, so it is imported as that dataset")
                 row.page_rel = candidates[0]
+                row.relinked = True
                 unlinked.discard(candidates[0])
             else:
                 report.defect("duplicate-link", f"README.md:{row.line}",

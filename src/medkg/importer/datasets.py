@@ -33,6 +33,7 @@ class RowFacts:
     imaging: bool
     page_rel: str | None = None  # resolved page path, relative to the source folder
     notes: list[str] = field(default_factory=list)
+    relinked: bool = False  # the row was re-pointed at another page: that page names it
 
 
 @dataclass
@@ -148,7 +149,10 @@ def build_dataset(ident: str, row: RowFacts | None, page: PageFacts | None, ctx:
     desc = row.description if row else ""
     notes: list[str] = list(row.notes) if row else []
     name = (row.name if row else "") or (page.title if page else "") or ident
-    aliases = [page.title] if page and page.title and page.title.lower() != name.lower() else []
+    if row and row.relinked and page and page.title:
+        name = page.title  # the row's own name is the other dataset's (FLARE 2023 for FLARE 2022)
+    aliases = [t for t in ((row.name if row else ""), (page.title if page else ""))
+               if t and t.lower() != name.lower()]
 
     # category
     category: list[str] = []
