@@ -9,7 +9,7 @@ import pytest
 
 from medkg import store
 from medkg.build import build, store_is_stale
-from medkg.errors import StoreNotBuilt
+from medkg.errors import MedkgError, StoreNotBuilt
 
 
 def test_build_switches_atomically_and_records_provenance(mini_data: Path, tmp_path: Path):
@@ -35,7 +35,7 @@ def test_failed_load_leaves_previous_build(mini_data: Path, tmp_path: Path, monk
         raise OSError("No space left on device")
 
     monkeypatch.setattr(store, "load_into", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(MedkgError, match="No space left on device.*previous build is unchanged"):
         build(mini_data, store_dir)
     assert store.current_build_id(store_dir) == first.build_id
     leftovers = [p.name for p in store.builds_dir(store_dir).iterdir()]
