@@ -56,6 +56,12 @@ class RemoteExecutor:
     def start(self) -> dict:
         return self.build()
 
+    def launch(self) -> None:
+        """Nothing to start ahead: the engine is already running (Executor interface)."""
+
+    def follow(self) -> None:
+        """The pointer is read on use, at most every ``check_interval`` (Executor interface)."""
+
     def build(self) -> dict:
         return self._follow().info()
 
