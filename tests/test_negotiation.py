@@ -67,8 +67,9 @@ FORMAT_CASES = [
     ("json", 200, "application/ld+json"), ("rdf", 200, "application/rdf+xml"),
     ("xml", 200, "application/rdf+xml"), ("html", 200, "text/html"),
     ("text/turtle", 200, "text/turtle"),
-    ("csv", 406, "application/json"), ("nq", 406, "application/json"),
-    ("bogus", 400, "application/json"),
+    # errors for a browser come as the HTML error page (web.render_error)
+    ("csv", 406, "text/html"), ("nq", 406, "text/html"),
+    ("bogus", 400, "text/html"),
 ]
 
 
