@@ -4,6 +4,7 @@
     python bench/serve.py --synthetic 400            # synthetic catalogue of 400 datasets
     python bench/serve.py --synthetic 100000 --requests 200
     python bench/serve.py --store var/store          # an existing medkg store
+    python bench/serve.py --synthetic 400 --requests 200 --repeat 3   # medians of 3 runs
 
 Servers, each on a free loopback port, one at a time, on the same data:
   medkg-nocache   medkg.server.serve(cache=False)
@@ -14,6 +15,8 @@ Each runs the same queries (a GROUP BY count, a text FILTER with ORDER BY LIMIT,
 the medkg ontology) with 1 and 4 concurrent clients (client processes, keep-alive HTTP; a
 bounded count of requests and time per run). Printed: p50/p95 latency, throughput, the peak
 RSS of the server's process tree, and ratios medkg / Oxigraph (in memory) from this run.
+With ``--repeat N`` the four servers run N times in turn (so background noise hits them alike)
+and the medians of throughput, p95 and ratios over the runs are printed at the end.
 """
 
 from __future__ import annotations
@@ -133,10 +136,12 @@ def wait_http(url: str, timeout: float = 120) -> None:
             time.sleep(0.1)
 
 
-def start_medkg(store_dir: Path, cache: bool, workers: int) -> tuple[subprocess.Popen, str]:
+def start_medkg(store_dir: Path, cache: bool, workers: int,
+                threads: int | None = None) -> tuple[subprocess.Popen, str]:
+    extra = "" if threads is None else f", threads={threads}"
     code = ("from medkg.server import serve; "
             f"serve({str(store_dir)!r}, port=0, workers={workers}, cache={cache}, "
-            "log_level='warning')")
+            f"log_level='warning'{extra})")
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
                             env=env, start_new_session=True)
@@ -232,6 +237,39 @@ def load_oxigraph_memory(url: str, nquads: Path) -> None:
         raise SystemExit(f"loading Oxigraph failed: HTTP {response.status}")
 
 
+def run_servers(servers: dict, clients: list[int], args, nquads: Path) -> dict:
+    results: dict[tuple[str, int], dict] = {}
+    for name, start in servers.items():
+        proc, url = start()
+        try:
+            wait_http(url)
+            if name == "ox-memory":
+                load_oxigraph_memory(url, nquads)
+            for n in clients:
+                row = measure(url, n, args.requests, args.max_seconds)
+                row["rss_mb"] = tree_peak_rss_mb(proc.pid)
+                results[(name, n)] = row
+                print(f"{name:14} clients={n}  p50 {row['p50_ms']:7.2f} ms  "
+                      f"p95 {row['p95_ms']:7.2f} ms  {row['rps']:8.1f} req/s  "
+                      f"peak RSS {row['rss_mb']:7.1f} MB  ({row['requests']} requests)",
+                      flush=True)
+        finally:
+            stop(proc)
+    return results
+
+
+def ratio(results: dict, name: str, clients: int) -> float:
+    return results[(name, clients)]["rps"] / results[("ox-memory", clients)]["rps"]
+
+
+def print_ratios(results: dict, clients: list[int]) -> None:
+    print("\nratios against Oxigraph in memory (throughput; >1 is faster):")
+    for n in clients:
+        print(f"  clients={n}: " + "  ".join(
+            f"{name} {ratio(results, name, n):.2f}x"
+            for name in ("medkg-nocache", "medkg-cache", "ox-readonly")))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
@@ -241,6 +279,8 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=30, help="time cap per run")
     parser.add_argument("--clients", default="1,4")
     parser.add_argument("--workers", type=int, default=2, help="medkg gunicorn workers")
+    parser.add_argument("--threads", type=int, help="medkg threads per worker (its default)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs; medians printed")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="medkg-bench-"))
@@ -261,35 +301,29 @@ def main() -> None:
         export_nquads(build_path, nquads)
         clients = [int(c) for c in args.clients.split(",")]
         servers = {
-            "medkg-nocache": lambda: start_medkg(store_dir, False, args.workers),
-            "medkg-cache": lambda: start_medkg(store_dir, True, args.workers),
+            "medkg-nocache": lambda: start_medkg(store_dir, False, args.workers, args.threads),
+            "medkg-cache": lambda: start_medkg(store_dir, True, args.workers, args.threads),
             "ox-readonly": lambda: start_oxigraph(["serve-read-only", "--location",
                                                    str(build_path)]),
             "ox-memory": lambda: start_oxigraph(["serve"]),
         }
-        results: dict[tuple[str, int], dict] = {}
-        for name, start in servers.items():
-            proc, url = start()
-            try:
-                wait_http(url)
-                if name == "ox-memory":
-                    load_oxigraph_memory(url, nquads)
-                for n in clients:
-                    row = measure(url, n, args.requests, args.max_seconds)
-                    row["rss_mb"] = tree_peak_rss_mb(proc.pid)
-                    results[(name, n)] = row
-                    print(f"{name:14} clients={n}  p50 {row['p50_ms']:7.2f} ms  "
-                          f"p95 {row['p95_ms']:7.2f} ms  {row['rps']:8.1f} req/s  "
-                          f"peak RSS {row['rss_mb']:7.1f} MB  ({row['requests']} requests)",
-                          flush=True)
-            finally:
-                stop(proc)
-        print("\nratios against Oxigraph in memory (throughput; >1 is faster):")
-        for n in clients:
-            base = results[("ox-memory", n)]["rps"]
-            print(f"  clients={n}: " + "  ".join(
-                f"{name} {results[(name, n)]['rps'] / base:.2f}x"
-                for name in ("medkg-nocache", "medkg-cache", "ox-readonly")))
+        runs: list[dict[tuple[str, int], dict]] = []
+        for run in range(args.repeat):
+            if args.repeat > 1:
+                print(f"-- run {run + 1} of {args.repeat}", flush=True)
+            runs.append(run_servers(servers, clients, args, nquads))
+            print_ratios(runs[-1], clients)
+        if args.repeat > 1:
+            print(f"\nmedians over {args.repeat} runs:")
+            for name, n in runs[0]:
+                rows = [r[(name, n)] for r in runs]
+                print(f"{name:14} clients={n}  p95 "
+                      f"{statistics.median(r['p95_ms'] for r in rows):7.2f} ms  "
+                      f"{statistics.median(r['rps'] for r in rows):8.1f} req/s")
+            for n in clients:
+                print(f"  clients={n}: " + "  ".join(
+                    f"{name} {statistics.median(ratio(r, name, n) for r in runs):.2f}x"
+                    for name in ("medkg-nocache", "medkg-cache", "ox-readonly")))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -243,6 +243,80 @@ def test_runaway_query_times_out_while_others_are_served(store_dir):
             assert json.load(response)["boolean"] is True
 
 
+PRODUCT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+def _runaway_in_background(live) -> threading.Thread:
+    def run():
+        try:
+            urllib.request.urlopen(
+                live.sparql + "?" + urllib.parse.urlencode({"query": PRODUCT}), timeout=30)
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 503
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def _quick_on_kept_alive(live, count: int, between=None) -> list[float]:
+    """``count`` quick queries on one keep-alive connection, reconnecting if the server closed
+    it while idle (as HTTP clients do); the seconds each took. ``between()`` is called after
+    the first (the connection is open and kept alive)."""
+    parsed = urllib.parse.urlsplit(live.sparql)
+    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
+    seconds = []
+    try:
+        for i in range(count):
+            path = parsed.path + "?" + urllib.parse.urlencode({"query": f"ASK {{ ?s ?p ?o }} #{i}"})
+            started = time.monotonic()
+            for attempt in range(2):
+                try:
+                    conn.request("GET", path)
+                    response = conn.getresponse()
+                    body = json.loads(response.read())
+                    break
+                except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                    conn.close()
+                    if attempt:
+                        raise
+            assert response.status == 200 and body["boolean"] is True
+            assert response.getheader("Connection", "").lower() != "close"
+            seconds.append(time.monotonic() - started)
+            if i == 0 and between is not None:
+                between()
+            time.sleep(0.1)
+    finally:
+        conn.close()
+    return seconds
+
+
+def test_runaway_holds_one_thread_while_a_kept_alive_client_is_served(store_dir):
+    """One worker, two threads (two query processes): a runaway query takes one of each; a
+    client on a kept-alive connection to the same worker is served by the other at once."""
+    with live_server(store_dir, timeout=3, workers=1, threads=2) as live:
+        threads = []
+        seconds = _quick_on_kept_alive(
+            live, 6, between=lambda: (threads.append(_runaway_in_background(live)),
+                                      time.sleep(0.4)))
+        assert max(seconds) < 1.0, seconds
+        threads[0].join(30)
+
+
+def test_full_worker_closes_idle_kept_alive_connections(store_dir):
+    """Two workers of one thread: the worker running the runaway has no free thread, so it
+    takes no new connection and closes its idle kept-alive ones; their clients reconnect and
+    are served by the other worker without waiting for the runaway."""
+    with live_server(store_dir, timeout=3, workers=2, threads=1) as live:
+        for _ in range(3):  # the runaway lands beside the kept-alive client or not: both hold
+            threads = []
+            seconds = _quick_on_kept_alive(
+                live, 6, between=lambda: (threads.append(_runaway_in_background(live)),
+                                          time.sleep(0.4)))
+            assert max(seconds) < 1.0, seconds
+            threads[0].join(30)
+
+
 def test_huge_body_on_a_live_server(store_dir):
     with live_server(store_dir, max_body=64 * 1024) as live:
         parsed = urllib.parse.urlsplit(live.sparql)

@@ -192,6 +192,13 @@ class Executor:
 
     # -- public ---------------------------------------------------------------------------
 
+    def launch(self) -> None:
+        """Start the child without waiting for it to load the store (``start`` waits)."""
+        with self._lock:
+            if self._active is None:
+                self._active = self._spawn()
+                self._last_check = time.monotonic()
+
     def start(self) -> dict:
         """Start the child and wait until it holds the store; returns the build info."""
         return self.build()
@@ -230,6 +237,17 @@ class Executor:
             exc.status = payload["status"]
             raise exc
         raise QueryError(f"query evaluation failed: {payload['message']}")
+
+    def follow(self) -> None:
+        """If idle and running, start loading a new build beside the old one (never blocks)."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            if self._active is not None:
+                self._follow_current()
+                self._promote_pending()
+        finally:
+            self._lock.release()
 
     def wait_for_switch(self, timeout: float) -> bool:
         """For tests: block until a new build has taken over (or ``timeout`` passes)."""

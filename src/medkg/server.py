@@ -2,9 +2,12 @@
 
 The listening socket is bound here, before gunicorn starts, so ``port=0`` picks a free port
 whose URL is printed (``medkg serving http://127.0.0.1:PORT/sparql``) and usable at once.
-Workers are gunicorn's ``sync`` workers: a worker busy with a long query accepts no new
-connection, so the others serve meanwhile. Each worker starts its query executor (a child
-process holding the build in memory) right after it forks, and stops it when it exits.
+Workers are threaded (:class:`FreeThreadWorker`, ``threads`` request threads each, HTTP
+keep-alive) and each owns a pool of as many query processes as it has threads
+(:mod:`medkg.pool`), started right after it forks and stopped when it exits. A worker accepts
+a connection only while one of its threads is free, and when all are busy it closes its idle
+kept-alive connections (their clients reconnect to another worker), so a runaway query holds
+one thread and one process while every other request is answered without waiting for it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
 from .paths import is_remote
 from .store import current_build
@@ -36,18 +40,74 @@ class _Gunicorn(BaseApplication):
         return self._app
 
 
+class FreeThreadWorker(ThreadWorker):
+    """gunicorn's threaded worker, taking a connection only while one of its threads is free.
+
+    gunicorn's own ``gthread`` worker accepts connections up to ``worker_connections`` and
+    queues their requests behind busy threads: a quick request could wait for a runaway query.
+    Here ``busy`` counts requests handed to the thread pool (all bookkeeping runs on the
+    worker's main thread); at ``threads`` busy the listener is dropped from the poller, so new
+    connections go to another worker, and idle kept-alive connections are closed (a client
+    reconnects, to a worker with a free thread). A kept-alive connection whose next request
+    has already arrived is kept and served by the first thread to free up.
+    Relies on gunicorn 27's gthread internals (pinned in pyproject.toml).
+    """
+
+    busy = 0
+
+    def _full(self) -> bool:
+        return self.busy >= self.cfg.threads
+
+    def set_accept_enabled(self, enabled):
+        super().set_accept_enabled(enabled and not self._full())
+
+    def enqueue_req(self, conn):
+        self.busy += 1
+        if self._full():
+            self.set_accept_enabled(False)
+            self._close_idle_keepalived()
+        super().enqueue_req(conn)
+
+    def finish_request(self, conn, fs):
+        self.busy -= 1
+        super().finish_request(conn, fs)
+        if not self._full() and self.alive:
+            self.set_accept_enabled(True)
+
+    def _close_idle_keepalived(self) -> None:
+        for conn in list(self.keepalived_conns):
+            try:
+                waiting = conn.sock.recv(1, socket.MSG_PEEK)
+            except BlockingIOError:
+                waiting = None  # idle: nothing sent yet
+            except OSError:
+                waiting = b""
+            if waiting:
+                continue  # its request is here: served by the next free thread
+            self.keepalived_conns.remove(conn)
+            try:
+                self.poller.unregister(conn.sock)
+            except (OSError, KeyError, ValueError):
+                pass
+            self.nr_conns -= 1
+            conn.close()
+
+
 def url_for(host: str, port: int) -> str:
     shown = f"[{host}]" if ":" in host else host
     return f"http://{shown}:{port}"
 
 
 def serve(store_dir: Path | str, *, host: str = "127.0.0.1", port: int = 8000, workers: int = 2,
-          timeout: float = 30.0, max_rows: int = 10_000,
+          threads: int = 2, keepalive: int = 5, timeout: float = 30.0, max_rows: int = 10_000,
           max_result_bytes: int = 32 * 1024 * 1024, max_query_length: int = 64 * 1024,
           max_body: int = 1024 * 1024, cache: bool = True, allow_service: Iterable[str] = (),
           union_default_graph: bool = False, check_interval: float = 0.5,
           access_log: bool = False, log_level: str = "info") -> None:
     """Serve ``store_dir`` until interrupted (blocking). Prints the URL once listening.
+
+    ``workers`` processes with ``threads`` request threads and as many query processes each;
+    ``keepalive``: seconds an idle connection is kept open (0: close after every answer).
 
     Raises StoreNotBuilt if the store has no current build.
     """
@@ -60,7 +120,8 @@ def serve(store_dir: Path | str, *, host: str = "127.0.0.1", port: int = 8000, w
     app = create_app(store_dir, timeout=timeout, max_rows=max_rows,
                      max_result_bytes=max_result_bytes, max_query_length=max_query_length,
                      max_body=max_body, cache=cache, allow_service=tuple(allow_service),
-                     union_default_graph=union_default_graph, check_interval=check_interval)
+                     union_default_graph=union_default_graph, check_interval=check_interval,
+                     processes=max(1, int(threads)))
     executor = app.extensions["medkg"].executor
 
     def post_worker_init(worker) -> None:
@@ -75,7 +136,9 @@ def serve(store_dir: Path | str, *, host: str = "127.0.0.1", port: int = 8000, w
     options = {
         "bind": [f"fd://{sock.fileno()}"],
         "workers": max(1, int(workers)),
-        "worker_class": "sync",
+        "worker_class": FreeThreadWorker,
+        "threads": max(1, int(threads)),
+        "keepalive": max(0, int(keepalive)),
         # gunicorn kills a worker silent this long; queries are stopped well before
         "timeout": int(max(timeout * 2 + 60, 120)),
         "graceful_timeout": int(timeout + 5),

@@ -24,6 +24,7 @@ from .paths import is_remote
 from .errors import FormatNotAcceptable, MedkgError, QuerySyntaxError
 from .executor import Executor, ResultCache
 from .formats import Kind, negotiate
+from .pool import ExecutorPool
 
 #: blueprints every app registers, as "module:attribute"; add yours here
 BLUEPRINTS: list[str] = ["medkg.sparql:bp", "medkg.urls:bp", "medkg.pages:bp"]
@@ -49,6 +50,7 @@ class Settings:
     allow_service: tuple[str, ...] = ()  # SERVICE endpoints allowed; none by default
     union_default_graph: bool = False  # the default graph as the union of all graphs
     check_interval: float = 0.5  # seconds between two reads of <store>/current
+    processes: int = 1  # query processes (one per request thread; medkg.pool when over 1)
 
 
 @dataclass
@@ -82,6 +84,9 @@ def create_app(store_dir: Path | str | None = None, *, blueprints: list | None =
 
         executor = RemoteExecutor(settings.store_dir, timeout=settings.timeout,
                                   check_interval=settings.check_interval)
+    elif settings.processes > 1:
+        executor = ExecutorPool(settings.store_dir, size=settings.processes,
+                                timeout=settings.timeout, check_interval=settings.check_interval)
     else:
         executor = Executor(settings.store_dir, timeout=settings.timeout,
                             check_interval=settings.check_interval)
