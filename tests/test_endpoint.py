@@ -135,6 +135,55 @@ def test_etag_revalidation_and_cache(app):
     assert "ETag" not in volatile.headers and volatile.headers["X-Medkg-Cache"] == "off"
 
 
+def test_repeated_request_replayed_before_flask(app):
+    """A request byte-for-byte like one answered is replayed (medkg.requestcache) with the same
+    status, headers and body, without running the view; refused, failing and volatile queries
+    and conditional requests always go through it."""
+    views: list[str] = []
+    app.before_request(lambda: views.append("view"))
+    client = app.test_client()
+    cut = {"query": "SELECT * { ?s ?p ?o }"}
+    first = client.get("/sparql", query_string=cut)
+    again = client.get("/sparql", query_string=cut)
+    assert views == ["view"] and again.status_code == 200 and again.data == first.data
+    assert again.headers["X-Medkg-Cache"] == "hit" and first.headers["X-Medkg-Cache"] == "miss"
+    assert {k: v for k, v in again.headers if k != "X-Medkg-Cache"} == {
+        k: v for k, v in first.headers if k != "X-Medkg-Cache"}
+    assert again.headers["X-Medkg-Truncated"].startswith("true; limit=5")
+    as_csv = client.get("/sparql", query_string=cut, headers={"Accept": "text/csv"})
+    assert as_csv.mimetype == "text/csv" and len(views) == 2
+    client.get("/sparql", query_string=cut, headers={"If-None-Match": first.headers["ETag"]})
+    assert len(views) == 3
+    for query, status in [("SELECT * { SERVICE <http://127.0.0.1:9/x> { ?s ?p ?o } }", 403),
+                          ("ASK {", 400), ("SELECT (RAND() AS ?r) {}", 200)]:
+        before = len(views)
+        for _ in range(2):
+            assert client.get("/sparql", query_string={"query": query}).status_code == status
+        assert len(views) == before + 2, query
+
+
+def test_replayed_answers_follow_a_new_build(tmp_path):
+    store_dir = tmp_path / "store"
+    make_build(store_dir, "b1", datasets_nquads(3))
+    app = create_app(store_dir, check_interval=0.1)
+    try:
+        client = app.test_client()
+        for _ in range(2):
+            response = client.get("/sparql", query_string={"query": COUNT})
+            assert response.headers["X-Medkg-Build"] == "b1"
+        make_build(store_dir, "b2", datasets_nquads(7))
+        deadline = time.monotonic() + 30
+        while response.headers["X-Medkg-Build"] != "b2" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            response = client.get("/sparql", query_string={"query": COUNT})
+        assert response.headers["X-Medkg-Build"] == "b2"
+        assert response.json["results"]["bindings"][0]["n"]["value"] == "7"
+        again = client.get("/sparql", query_string={"query": COUNT})
+        assert again.headers["X-Medkg-Cache"] == "hit" and again.data == response.data
+    finally:
+        app.extensions["medkg"].executor.close()
+
+
 def test_row_limit_is_stated(app):
     client = app.test_client()
     response = client.get("/sparql", query_string={"query": "SELECT * { ?s ?p ?o }"})

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, request
 from werkzeug.datastructures import MultiDict
 
-from . import guard
+from . import guard, requestcache
 from .errors import BadRequest, UnsupportedMediaType, UpdateRefused
 from .executor import Job
 from .formats import BY_KEY, FORMATS, Kind, negotiate
@@ -167,6 +167,8 @@ def respond(job: Job, key: tuple, *, cacheable: bool) -> Response:
     if answer.truncated:
         response.headers["X-Medkg-Truncated"] = (
             f"true; limit={settings.max_rows}; the answer was cut to {answer.rows} rows")
+    if cacheable and ep.cache is not None:  # the same raw request may be replayed
+        request.environ[requestcache.MARK] = answer.build_id
     return _decorate(response, answer.build_id)
 
 

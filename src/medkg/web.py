@@ -25,6 +25,7 @@ from .errors import FormatNotAcceptable, MedkgError, QuerySyntaxError
 from .executor import Executor, ResultCache
 from .formats import Kind, negotiate
 from .pool import ExecutorPool
+from .requestcache import RequestCache
 
 #: blueprints every app registers, as "module:attribute"; add yours here
 BLUEPRINTS: list[str] = ["medkg.sparql:bp", "medkg.urls:bp", "medkg.pages:bp"]
@@ -101,6 +102,8 @@ def create_app(store_dir: Path | str | None = None, *, blueprints: list | None =
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_cors)
     app.add_url_rule("/healthz", "healthz", healthz)
+    if settings.cache:  # repeated GET /sparql requests answered before Flask runs
+        app.wsgi_app = RequestCache(app.wsgi_app, lambda: executor.build()["build_id"])
     return app
 
 
