@@ -198,11 +198,21 @@ def diff(old: Path | None, new: Path | None, previous: bool, store_dir: Path | N
 @data_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="address to bind")
 @click.option("--port", default=8000, show_default=True, type=int, help="port (0 picks a free one)")
-@click.option("--workers", default=2, show_default=True, type=int, help="worker processes")
-@click.option("--timeout", default=30.0, show_default=True, type=float, help="query time limit in seconds")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="worker processes")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="request threads per worker (each with its own query process)")
+@click.option("--timeout", default=30.0, show_default=True, type=click.FloatRange(0.1, 3600),
+              help="query time limit in seconds")
+@click.option("--max-rows", default=10_000, show_default=True, type=click.IntRange(1),
+              help="rows in one answer; more are cut (and the cut is stated)")
+@click.option("--allow-service", multiple=True, metavar="URL",
+              help="a SERVICE endpoint queries may call (repeatable; none by default)")
+@click.option("--no-cache", is_flag=True, help="answer every query afresh")
 @click.option("--no-build", is_flag=True, help="serve the existing store even if data/ is newer")
 def serve(store_dir: Path | None, data_dir: Path | None, host: str, port: int, workers: int,
-          timeout: float, no_build: bool) -> None:
+          threads: int, timeout: float, max_rows: int, allow_service: tuple[str, ...],
+          no_cache: bool, no_build: bool) -> None:
     """Serve the SPARQL endpoint and linked-data pages (building the store first if needed)."""
     from .build import build as run_build
     from .build import store_is_stale
@@ -218,7 +228,8 @@ def serve(store_dir: Path | None, data_dir: Path | None, host: str, port: int, w
         click.echo("store missing or older than data/: building it first", err=True)
         result = run_build(data_dir, store_dir, progress=_progress)
         click.echo(f"built {result.build_id}: {result.triples} triples", err=True)
-    run_server(store_dir, host=host, port=port, workers=workers, timeout=timeout)
+    run_server(store_dir, host=host, port=port, workers=workers, threads=threads, timeout=timeout,
+               max_rows=max_rows, allow_service=allow_service, cache=not no_cache)
 
 
 def _engine_empty(url: str) -> bool:
