@@ -62,6 +62,7 @@ EXPLANATIONS = {
     "missing-input": "an input file is missing: the part it feeds is skipped",
     "missing-vocabulary": "a data/vocab file is missing: terms of that scheme cannot be mapped",
     "no-commit": "SOURCE.md names no commit: provenance points at the default branch",
+    "missing-field-curated": "a required field the source does not give, set by hand in the record (its notes say why): kept",
     "missing-field": "a required field (category, task; modality and anatomy for imaging) could not be derived: curate by hand",
 }
 
@@ -208,6 +209,17 @@ def fix_duplicate_links(rows: list[RowFacts], unlinked: set[str], report: Import
                               f"'{row.name}' links {page} like another row; no unlinked page fits it")
 
 
+def _existing(data_dir: Path, ident: str) -> Dataset | None:
+    """The dataset record already in data/, if it loads (for its curated fields)."""
+    from ..records import load_record
+
+    path = Path(data_dir) / "datasets" / f"{ident}.yaml"
+    try:
+        return load_record("dataset", path) if path.is_file() else None
+    except Exception:  # noqa: BLE001 - an unreadable record is reported by the writer
+        return None
+
+
 def import_awesome(source: Path, data_dir: Path, *, dry_run: bool = False) -> ImportReport:
     """Import the list at ``source`` into ``data_dir``; never raises on bad input."""
     source, data_dir = Path(source), Path(data_dir)
@@ -295,8 +307,13 @@ def import_awesome(source: Path, data_dir: Path, *, dry_run: bool = False) -> Im
             r.imaging for r in rows if r.line in {p.row for p in d.provenance})
         if imaging or d.dimensionality:
             missing += [f for f in ("modality", "anatomy") if not getattr(d, f)]
+        existing = _existing(data_dir, d.id) if missing else None
         for f in missing:
-            report.defect("missing-field", f"dataset {d.id}", f"no {f} could be derived")
+            if existing is not None and f in existing.curated and getattr(existing, f):
+                report.defect("missing-field-curated", f"dataset {d.id}",
+                              f"no {f} in the source; set by hand: {', '.join(getattr(existing, f))}")
+            else:
+                report.defect("missing-field", f"dataset {d.id}", f"no {f} could be derived")
 
     # challenges
     challenges = [Challenge(id=c.id, name=c.name, venue=c.venue, year=c.year,
