@@ -90,10 +90,22 @@ def _client_process(args) -> list[tuple[str, float, str]]:
             path = rng.choice(paths_by_kind[kind])
             started = time.perf_counter()
             try:
+                reused = conn is not None
                 if conn is None:
                     conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
-                conn.request("GET", path, headers={"Accept": "text/html, application/json;q=0.9"})
-                response = conn.getresponse()
+                try:
+                    conn.request("GET", path, headers={"Accept": "text/html, application/json;q=0.9"})
+                    response = conn.getresponse()
+                except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                    if not reused:
+                        raise
+                    # the server closed the idle kept-alive connection as this request went
+                    # out (HTTP/1.1 allows it): a GET is retried once on a new connection, as
+                    # browsers and HTTP libraries do; the retry's time counts
+                    conn.close()
+                    conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+                    conn.request("GET", path, headers={"Accept": "text/html, application/json;q=0.9"})
+                    response = conn.getresponse()
                 response.read()
                 outcome = str(response.status)
                 if response.getheader("Connection", "").lower() == "close" or response.will_close:

@@ -1,4 +1,4 @@
-"""Repeated ``GET /sparql`` requests answered from memory before Flask runs (a WSGI middleware).
+"""Repeated GET requests answered from memory before Flask runs (a WSGI middleware).
 
 The answer cache (:class:`~medkg.executor.ResultCache`, used by :func:`medkg.sparql.respond`)
 saves running a query again, but a hit still pays for Flask's request handling, parsing the
@@ -7,8 +7,10 @@ keys the finished response by the raw request (query string, ``Accept``, scheme,
 and the build now served, so a request byte-for-byte like one already answered gets the same
 status, headers (``X-Medkg-Cache: hit``) and body with none of that work.
 
-Only what the answer cache would keep is stored: a 200 from ``/sparql`` for a cacheable query
-(``respond`` marks it in the WSGI environ with its build id). The same raw request always
+Only responses their route marks as repeatable are stored: a 200 from ``/sparql`` or a named
+query for a cacheable query (``respond`` marks it in the WSGI environ with its build id), and
+a 200 page, list, chart or download made from the build alone (``web`` marks those that carry
+an ``X-Medkg-Build`` header; they depend only on the build and the request). The same raw request always
 meets the same checks (guard, limits, negotiation), so nothing refused is ever replayed;
 requests with ``If-None-Match`` and anything but a plain GET go through Flask as before.
 Entries are bounded like the answer cache and dropped when a new build takes over.
@@ -20,7 +22,6 @@ from collections.abc import Callable, Iterable
 
 from .executor import ResultCache
 
-PATH = "/sparql"
 #: set by medkg.sparql.respond on a response this cache may keep: the answer's build id
 MARK = "medkg.repeatable"
 
@@ -43,14 +44,14 @@ class RequestCache:
         self._build: str | None = None
 
     def _key(self, environ: dict, build_id: str) -> tuple:
-        return (build_id, environ.get("QUERY_STRING", ""), environ.get("HTTP_ACCEPT"),
+        return (build_id, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
+                environ.get("HTTP_ACCEPT"), environ.get("HTTP_ACCEPT_ENCODING"),
                 environ.get("wsgi.url_scheme"), environ.get("HTTP_HOST"),
                 environ.get("SERVER_NAME"), environ.get("SERVER_PORT"),
                 environ.get("SCRIPT_NAME", ""))
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if (environ.get("PATH_INFO") != PATH or environ.get("REQUEST_METHOD") != "GET"
-                or "HTTP_IF_NONE_MATCH" in environ):
+        if environ.get("REQUEST_METHOD") != "GET" or "HTTP_IF_NONE_MATCH" in environ:
             return self.app(environ, start_response)
         try:
             build_id = self.build_id()
@@ -79,7 +80,7 @@ class RequestCache:
         finally:
             if hasattr(body, "close"):
                 body.close()
-        headers = [(name, "hit" if name.lower() == "x-medkg-cache" else value)
-                   for name, value in seen[1]]
+        headers = [(name, value) for name, value in seen[1] if name.lower() != "x-medkg-cache"]
+        headers.append(("X-Medkg-Cache", "hit"))
         self.store.put(self._key(environ, answered), _Stored(seen[0], headers, data))
         return [data]

@@ -74,6 +74,13 @@ class FreeThreadWorker(ThreadWorker):
         if not self._full() and self.alive:
             self.set_accept_enabled(True)
 
+    def on_client_socket_readable(self, conn, client):
+        # a connection closed by _close_idle_keepalived earlier in the same poll round can
+        # still have its event in that round: it is gone, there is nothing to read
+        if client.fileno() < 0 or conn not in self.keepalived_conns:
+            return
+        super().on_client_socket_readable(conn, client)
+
     def _close_idle_keepalived(self) -> None:
         for conn in list(self.keepalived_conns):
             try:

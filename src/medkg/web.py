@@ -25,7 +25,7 @@ from .errors import FormatNotAcceptable, MedkgError, QuerySyntaxError
 from .executor import Executor, ResultCache
 from .formats import Kind, negotiate
 from .pool import ExecutorPool
-from .requestcache import RequestCache
+from .requestcache import MARK, RequestCache
 
 #: blueprints every app registers, as "module:attribute"; add yours here
 BLUEPRINTS: list[str] = ["medkg.sparql:bp", "medkg.urls:bp", "medkg.pages:bp"]
@@ -101,8 +101,9 @@ def create_app(store_dir: Path | str | None = None, *, blueprints: list | None =
     app.register_error_handler(MedkgError, _medkg_error)
     app.register_error_handler(HTTPException, _http_error)
     app.after_request(_cors)
+    app.after_request(_repeatable)
     app.add_url_rule("/healthz", "healthz", healthz)
-    if settings.cache:  # repeated GET /sparql requests answered before Flask runs
+    if settings.cache:  # repeated GET requests answered before Flask runs
         app.wsgi_app = RequestCache(app.wsgi_app, lambda: executor.build()["build_id"])
     return app
 
@@ -179,6 +180,20 @@ def _http_error(exc: HTTPException) -> Response:
     headers = {k: v for k, v in exc.get_headers() if k.lower() == "allow"}
     name = type(exc).__name__
     return render_error(exc.code or 500, name, exc.description or name, headers=headers)
+
+
+#: routes that decide themselves what may be replayed (volatile queries must not be)
+_SELF_MARKING = ("/sparql", "/query", "/queries")
+
+
+def _repeatable(response: Response) -> Response:
+    """Mark a 200 GET answer made from the build alone (it carries X-Medkg-Build) for the
+    request cache in front of the app (medkg.requestcache)."""
+    build = response.headers.get("X-Medkg-Build")
+    if (build and request.method == "GET" and response.status_code == 200
+            and not request.path.startswith(_SELF_MARKING)):
+        request.environ.setdefault(MARK, build)
+    return response
 
 
 def _cors(response: Response) -> Response:
