@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -54,9 +55,27 @@ class FreeThreadWorker(ThreadWorker):
     """
 
     busy = 0
+    #: after the worker was last full, answers close their connection for this long
+    PRESSURE_SECONDS = 1.0
+    _pressure_until = 0.0
+    _normal_max_keepalived: int | None = None
 
     def _full(self) -> bool:
         return self.busy >= self.cfg.threads
+
+    def _set_pressure(self, on: bool) -> None:
+        """Under pressure every answer closes its connection (gunicorn closes once its
+        keep-alive slots are used up: here there are none), so clients queue again in the
+        kernel's accept backlog, first come first served. Kept-alive clients would otherwise
+        be served ahead of new connections indefinitely, and those starved (60 s and more
+        with 50 clients and the caches off)."""
+        if self._normal_max_keepalived is None:
+            self._normal_max_keepalived = self.max_keepalived
+        if on:
+            self._pressure_until = time.monotonic() + self.PRESSURE_SECONDS
+            self.max_keepalived = 0
+        elif time.monotonic() > self._pressure_until:
+            self.max_keepalived = self._normal_max_keepalived
 
     def set_accept_enabled(self, enabled):
         super().set_accept_enabled(enabled and not self._full())
@@ -66,6 +85,7 @@ class FreeThreadWorker(ThreadWorker):
         if self._full():
             self.set_accept_enabled(False)
             self._close_idle_keepalived()
+            self._set_pressure(True)
         super().enqueue_req(conn)
 
     def finish_request(self, conn, fs):
@@ -73,6 +93,7 @@ class FreeThreadWorker(ThreadWorker):
         super().finish_request(conn, fs)
         if not self._full() and self.alive:
             self.set_accept_enabled(True)
+            self._set_pressure(False)
 
     def on_client_socket_readable(self, conn, client):
         # a connection closed by _close_idle_keepalived earlier in the same poll round can
