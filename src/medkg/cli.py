@@ -18,7 +18,6 @@ from .errors import MedkgError
 log = logging.getLogger("medkg")
 
 RESULT_FORMATS = ("table", "json", "csv", "tsv", "xml", "ttl", "nt")
-EXPORT_FORMATS = ("ttl", "nt", "nq", "jsonld", "rdfxml")
 
 
 def _setup_logging(verbose: int) -> None:

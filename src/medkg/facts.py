@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, SKOS
 
-from .rdf import MKG, PREFIXES, SDO
+from .rdf import MKG, PREFIXES
 from .urls import href, is_local, parse_iri
 
 

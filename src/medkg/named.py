@@ -19,7 +19,7 @@ from . import guard, queries
 from .errors import BadParameter, FormatNotAcceptable
 from .executor import Job
 from .formats import BY_KEY, Kind, negotiate
-from .sparql import _parse_qs, respond
+from .sparql import parse_qs, respond
 from .web import endpoint
 
 bp = Blueprint("named", __name__)
@@ -30,7 +30,7 @@ RESERVED = ("format",)
 
 def _values() -> tuple[dict[str, str], str | None]:
     """(parameter values, ?format=) from the query string; a repeated parameter is a 400."""
-    args = _parse_qs(request.query_string, "query string")
+    args = parse_qs(request.query_string, "query string")
     values: dict[str, str] = {}
     for key in args:
         if key in RESERVED:

@@ -22,21 +22,12 @@ from . import guard, requestcache
 from .errors import BadRequest, UnsupportedMediaType, UpdateRefused
 from .executor import Job
 from .formats import BY_KEY, FORMATS, Kind, negotiate
-from .paths import ONTOLOGY_NS
 from .web import endpoint
 
 bp = Blueprint("sparql", __name__)
 
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
-EXAMPLE_QUERY = f"""PREFIX mkg: <{ONTOLOGY_NS}>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?dataset ?label WHERE {{
-  ?dataset a mkg:Dataset ; rdfs:label ?label .
-}}
-ORDER BY ?label
-LIMIT 20
-"""
 
 
 @dataclass(frozen=True)
@@ -47,7 +38,7 @@ class ProtocolRequest:
     format_param: str | None
 
 
-def _parse_qs(raw: bytes, where: str) -> MultiDict:
+def parse_qs(raw: bytes, where: str) -> MultiDict:
     """Parse a query string or form body strictly: non-UTF-8 is a 400, not silent U+FFFD."""
     try:
         text = raw.decode("utf-8")
@@ -68,7 +59,7 @@ def _iris(values: list[str], name: str) -> tuple[str, ...]:
 
 def read_request() -> ProtocolRequest | None:
     """The protocol request in this HTTP request; None for a GET without a query."""
-    args = _parse_qs(request.query_string, "query string")
+    args = parse_qs(request.query_string, "query string")
     if request.method == "GET":
         params, bodies = args, []
     else:
@@ -77,7 +68,7 @@ def read_request() -> ProtocolRequest | None:
         if mimetype in (FORM, DIRECT) and charset not in ("utf-8", "utf8"):
             raise BadRequest(f"charset {charset} is not supported: send UTF-8")
         if mimetype == FORM:
-            form = _parse_qs(request.get_data(cache=False), "form body")
+            form = parse_qs(request.get_data(cache=False), "form body")
             params = MultiDict(list(args.items(multi=True)) + list(form.items(multi=True)))
             bodies = []
         elif mimetype == DIRECT:
@@ -194,7 +185,7 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 
 def service_description() -> Response:
     """A SPARQL Service Description (RDF by Accept) or, for browsers, the query page."""
-    args = _parse_qs(request.query_string, "query string")
+    args = parse_qs(request.query_string, "query string")
     fmt = negotiate(request.headers.get("Accept"), args.get("format"), (Kind.GRAPH, Kind.HTML))
     ep = endpoint()
     if fmt.key == "html":

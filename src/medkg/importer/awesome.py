@@ -15,11 +15,11 @@ from urllib.parse import unquote
 
 from .. import paths
 from ..errors import RecordError
-from ..models import Challenge, Dataset, Link, Platform, Record, slugify
+from ..models import Challenge, Dataset, Platform, Record, slugify
 from ..records import iter_record_files, load_record, load_vocabulary
 from . import listings, markdown
 from .datasets import Context, RowFacts, build_dataset, describe
-from .normalize import TermMatcher, normalize_date, parse_challenges
+from .normalize import TermMatcher
 from .pages import PageFacts, read_page
 from .report import ImportReport
 from .writer import write_records

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 from ..models import Dataset, LabelClass, Link, Organization, Paper, Provenance, slugify
-from . import markdown
 from .normalize import (TermMatcher, count_before, dimensionality, language_tags, licence, map_terms,
                         more_precise, normalize_date, parse_challenges, parse_number, split_terms,
                         sum_of_counts)
